@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -215,4 +218,77 @@ func TestListShowExport(t *testing.T) {
 	code, out, _ = runCLI(t, "export", "--corpus", dir)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, `"schema": "proxyspec-corpus/1"`)
+}
+
+// TestAcceptanceRunAgainstRefproxy is the issue's acceptance command: the whole suite against the
+// reference proxy with every report; it exits 0 and the reports validate.
+func TestAcceptanceRunAgainstRefproxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches refproxy")
+	}
+	out := t.TempDir()
+	r := func(n string) string { return filepath.Join(out, n) }
+	code, stdout, stderr := runCLI(t, "run", "--launch", "refproxy", "--json", r("r.json"), "--junit", r("r.xml"),
+		"--html", r("r.html"), "--markdown", r("r.md"))
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stdout, " 0 fail, 0 warn")
+
+	data, err := os.ReadFile(r("r.json"))
+	require.NoError(t, err)
+	sch := compileResultSchema(t)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.NoError(t, sch.Validate(doc), "the JSON result validates against reports/schema/result.schema.json")
+
+	run, err := reports.ReadJSON(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Greater(t, run.Summary.Total, 60)
+	assert.Zero(t, run.Summary.Fail+run.Summary.Warn+run.Summary.Error)
+
+	// JUnit: well-formed, one testcase per case, each named, counts consistent.
+	x, err := os.ReadFile(r("r.xml"))
+	require.NoError(t, err)
+	var suites struct {
+		Tests  int `xml:"tests,attr"`
+		Suites []struct {
+			Tests int `xml:"tests,attr"`
+			Cases []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(x, &suites))
+	n := 0
+	for _, s := range suites.Suites {
+		assert.Equal(t, s.Tests, len(s.Cases))
+		for _, c := range s.Cases {
+			assert.NotEmpty(t, c.Name)
+			assert.NotEmpty(t, c.Classname)
+			n++
+		}
+	}
+	assert.Equal(t, run.Summary.Total, n)
+	assert.Equal(t, suites.Tests, n)
+	if xmllint, err := exec.LookPath("xmllint"); err == nil {
+		msg, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", "../../../reports/schema/junit.xsd", r("r.xml")).CombinedOutput()
+		assert.NoError(t, err, "xmllint: %s", msg)
+	}
+	html, err := os.ReadFile(r("r.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "transfer-encoding/trailing-comma")
+	md, err := os.ReadFile(r("r.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "## Summary")
+}
+
+func compileResultSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(reports.ResultSchema))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	require.NoError(t, c.AddResource("result.schema.json", doc))
+	s, err := c.Compile("result.schema.json")
+	require.NoError(t, err)
+	return s
 }
