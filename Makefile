@@ -15,7 +15,7 @@ build: ## build proxyspec and refproxy into bin/
 
 run: build ## the main job: the whole suite against the reference proxy, with reports in out/
 	@mkdir -p $(REPORT_DIR)
-	$(BIN)/proxyspec run --launch refproxy --refproxy $(BIN)/refproxy \
+	$(BIN)/proxyspec run --launch refproxy --refproxy $(BIN)/refproxy --sweeps \
 		--markdown $(REPORT_DIR)/report.md --html $(REPORT_DIR)/report.html \
 		--json $(REPORT_DIR)/report.json --junit $(REPORT_DIR)/report.xml
 	@echo "reports: $(REPORT_DIR)/report.md $(REPORT_DIR)/report.html $(REPORT_DIR)/report.json $(REPORT_DIR)/report.xml"

@@ -90,8 +90,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		baseline, err = suite.LoadBaseline(f)
 		Expect(err).NotTo(HaveOccurred())
 	}
-	run, err := suite.Run(ctx, suite.Config{Cases: selected, Target: target, Info: info, Origin: origin,
-		ReadDeadline: 2 * time.Second, Baseline: baseline})
+	run, err := suite.Run(ctx, suite.Config{Cases: selected, Filter: suite.Filter{Sweeps: true}, Target: target,
+		Info: info, Origin: origin, ReadDeadline: 2 * time.Second, Baseline: baseline})
 	Expect(err).NotTo(HaveOccurred())
 	results = map[string]reports.CaseResult{}
 	for _, r := range run.Cases {

@@ -27,6 +27,7 @@ type Case struct {
 	Probe    bool      `json:"probe"`    // send a follow-up probe on connections left open
 	Expect   []Outcome `json:"expect"`   // alternatives
 	Notes    []string  `json:"notes,omitempty"`
+	Sweep    string    `json:"sweep,omitempty"` // for a sweep instance, its variables: "B=0a,POS=name-prefix"
 	Client   []Step    `json:"client"`
 	Origin   []Action  `json:"origin"`
 }

@@ -36,6 +36,7 @@ type ExportCase struct {
 	Probe    bool            `json:"probe"`
 	Expect   []ExportOutcome `json:"expect"`
 	Notes    []string        `json:"notes"`
+	Sweep    string          `json:"sweep,omitempty"`
 	Client   []ExportStep    `json:"client"`
 	Origin   []ExportAction  `json:"origin"`
 }
@@ -82,7 +83,7 @@ func WriteExport(w io.Writer, cases []*Case) error {
 	ex := Export{Schema: ExportSchema, Cases: make([]ExportCase, 0, len(cases))}
 	for _, c := range cases {
 		ec := ExportCase{ID: c.ID, Title: c.Title, File: c.File, RFC: c.RFC, Level: c.Level, Tags: c.Tags,
-			Needs: nonNil(c.Needs), Vectors: c.Vectors, Requests: c.Requests, Probe: c.Probe, Notes: nonNil(c.Notes)}
+			Needs: nonNil(c.Needs), Vectors: c.Vectors, Requests: c.Requests, Probe: c.Probe, Notes: nonNil(c.Notes), Sweep: c.Sweep}
 		if ec.Vectors == nil {
 			ec.Vectors = []int{}
 		}

@@ -51,17 +51,19 @@ func LoadFS(fsys fs.FS, root string) ([]*Case, error) {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
 		}
-		c, err := Parse(rel, data)
+		cs, err := ParseAll(rel, data)
 		if err != nil {
 			errs = append(errs, err)
 			return nil
 		}
-		if prev, dup := byID[c.ID]; dup {
-			errs = append(errs, &ParseError{File: rel, Msg: fmt.Sprintf("id %q already used by %s", c.ID, prev)})
-			return nil
+		for _, c := range cs {
+			if prev, dup := byID[c.ID]; dup {
+				errs = append(errs, &ParseError{File: rel, Msg: fmt.Sprintf("id %q already used by %s", c.ID, prev)})
+				return nil
+			}
+			byID[c.ID] = rel
+			cases = append(cases, c)
 		}
-		byID[c.ID] = rel
-		cases = append(cases, c)
 		return nil
 	})
 	if err != nil {

@@ -40,6 +40,20 @@ var Capabilities = map[string]string{
 
 const maxPause = 2 * time.Second
 
+// ParseAll parses one case file into its cases: one, or one per instance of its sweeps.
+func ParseAll(name string, data []byte) ([]*Case, error) {
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	insts, err := expandSweeps(name, lines)
+	if err != nil || insts != nil {
+		return insts, err
+	}
+	c, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return []*Case{c}, nil
+}
+
 // Parse parses one case file. name is the file's path relative to the corpus root (used for errors
 // and to check the id); the id must equal that path below "cases/" without ".case".
 func Parse(name string, data []byte) (*Case, error) {

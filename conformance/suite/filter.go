@@ -18,6 +18,7 @@ type Filter struct {
 	Tags   []string
 	Levels []string // MUST, SHOULD, MAY
 	RFCs   []string // "RFC9112", "RFC9112 6.1", "RFC9112 6" (a section matches its subsections)
+	Sweeps bool     // include the instances of parametric sweeps
 }
 
 // Validate reports malformed globs or levels before a run starts.
@@ -52,11 +53,17 @@ func (f Filter) Strings() []string {
 	for _, x := range f.RFCs {
 		out = append(out, "rfc="+x)
 	}
+	if f.Sweeps {
+		out = append(out, "sweeps")
+	}
 	return out
 }
 
 // Match reports whether c is selected.
 func (f Filter) Match(c *corpus.Case) bool {
+	if c.Sweep != "" && !f.Sweeps {
+		return false
+	}
 	return matchAny(f.Cases, func(g string) bool {
 		ok, _ := path.Match(g, c.ID)
 		return ok || strings.HasPrefix(c.ID, strings.TrimSuffix(g, "/")+"/")

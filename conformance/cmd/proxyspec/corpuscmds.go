@@ -194,3 +194,39 @@ func printResult(w io.Writer, run *reports.Run, r *reports.CaseResult) {
 		fmt.Fprintln(w, strings.TrimSuffix(s.Data, "\n"))
 	}
 }
+
+// cmdCoverage prints the coverage map, or writes it (corpus/COVERAGE.md).
+func cmdCoverage(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("proxyspec coverage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ff filterFlags
+	ff.register(fs)
+	write := fs.String("write", "", "write the map to this file (e.g. corpus/COVERAGE.md) as well as printing a summary")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{2, errors.New("")}
+	}
+	ff.sweeps = true // a sweep is part of the corpus whether or not a run includes it
+	cases, err := ff.load()
+	if err != nil {
+		return &exitError{2, err}
+	}
+	reqs, err := corpus.Requirements()
+	if err != nil {
+		return &exitError{2, err}
+	}
+	vecs, err := corpus.Vectors()
+	if err != nil {
+		return &exitError{2, err}
+	}
+	cov := corpus.Measure(cases, reqs, vecs)
+	if *write != "" {
+		if err := writeFile(*write, cov.WriteMarkdown); err != nil {
+			return &exitError{2, err}
+		}
+	} else if err := cov.WriteMarkdown(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%d cases + %d sweep instances; vectors: %d not yet covered; requirements: %d of %d quoted by no case\n",
+		cov.Cases, cov.Instances, len(cov.UncoveredVectors()), len(cov.Uncovered), cov.Requirements)
+	return nil
+}

@@ -27,6 +27,8 @@ usage:
   proxyspec list [filters]    list the cases
   proxyspec show ID           show a case, its RFC text, and its last result
   proxyspec export [-o FILE]  write the corpus as JSON (schema: corpus/corpus.schema.json)
+  proxyspec coverage [--write corpus/COVERAGE.md]
+                              cases per family, RFC section and level; vectors; uncovered requirements
   proxyspec version
 
 exit codes: 0 clean, 1 findings, 2 usage, harness or target error
@@ -64,6 +66,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdShow(args[1:], stdout, stderr)
 	case "export":
 		err = cmdExport(args[1:], stdout, stderr)
+	case "coverage":
+		err = cmdCoverage(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "proxyspec", version())
 	case "help", "-h", "--help":

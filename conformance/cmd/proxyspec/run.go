@@ -37,6 +37,7 @@ func (l *listFlag) Set(v string) error {
 type filterFlags struct {
 	cases, tags, levels, rfcs listFlag
 	corpusDir                 string
+	sweeps                    bool
 }
 
 func (f *filterFlags) register(fs *flag.FlagSet) {
@@ -45,10 +46,11 @@ func (f *filterFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.levels, "level", "run only cases of this level: MUST, SHOULD, MAY (repeatable)")
 	fs.Var(&f.rfcs, "rfc", `run only cases citing this RFC or section, e.g. "RFC9112" or "RFC9112 6.1" (repeatable)`)
 	fs.StringVar(&f.corpusDir, "corpus", "", "load cases from this corpus directory instead of the built-in corpus")
+	fs.BoolVar(&f.sweeps, "sweeps", false, "include the instances of parametric sweeps (thousands of generated cases)")
 }
 
 func (f *filterFlags) filter() suite.Filter {
-	return suite.Filter{Cases: f.cases, Tags: f.tags, Levels: f.levels, RFCs: f.rfcs}
+	return suite.Filter{Cases: f.cases, Tags: f.tags, Levels: f.levels, RFCs: f.rfcs, Sweeps: f.sweeps}
 }
 
 func (f *filterFlags) load() ([]*corpus.Case, error) {
