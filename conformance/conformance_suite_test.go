@@ -81,7 +81,6 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	} else {
 		launched, err := targets.Launch(context.Background(), "refproxy", origin.Addr(), targets.Options{})
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(targets.Cleanup)
 		DeferCleanup(launched.Stop)
 		target, info = launched.Target, launched.Info
 	}

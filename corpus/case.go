@@ -103,6 +103,8 @@ const (
 	TFwdHdr      TermKind = "fwd.hdr"      // fwd.LABEL.hdr.NAME[="v"]
 	TFwdNoHdr    TermKind = "fwd.nohdr"    // fwd.LABEL.nohdr.NAME
 	TTunnel      TermKind = "tunnel"       // tunnel
+	TFwdMethod   TermKind = "fwd.method"   // fwd.LABEL.method="GET"
+	TFwdTarget   TermKind = "fwd.target"   // fwd.LABEL.target="/{nonce}/a"
 )
 
 // Term is one parsed expectation term.
@@ -115,7 +117,7 @@ type Term struct {
 	Name     string          `json:"name,omitempty"`     // header name
 	Value    []byte          `json:"value,omitempty"`    // expected value or body
 	HasValue bool            `json:"has_value,omitempty"`
-	Op       string          `json:"op,omitempty"` // header terms: "=" exact, "~=" list has token (any case), "!=" differs or absent
+	Op       string          `json:"op,omitempty"` // "=" exact; header terms also "~=" list has token (any case), "!=" differs or absent; header and body terms "*=" contains
 	Text     string          `json:"text"`         // as written
 }
 

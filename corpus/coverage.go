@@ -143,7 +143,10 @@ func normalize(s string) string {
 
 // covers reports whether a case's quote is (part of) the requirement sentence, or contains it.
 func covers(ref Ref, req Requirement) bool {
-	if ref.Doc != req.Doc || ref.Section != req.Section {
+	// A case may cite the enclosing section of the sentence (3.2 for one in 3.2.1) or a
+	// subsection; the quote decides.
+	nested := func(a, b string) bool { return a == b || strings.HasPrefix(b, a+".") }
+	if ref.Doc != req.Doc || !nested(ref.Section, req.Section) && !nested(req.Section, ref.Section) {
 		return false
 	}
 	q, t := normalize(ref.Quote), normalize(req.Text)

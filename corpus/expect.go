@@ -72,7 +72,7 @@ func parseTerms(text string, requests []string) ([]Term, error) {
 		t := Term{Text: w}
 		lhs, rhs, hasEq := strings.Cut(w, "=")
 		op := "="
-		if hasEq && (strings.HasSuffix(lhs, "~") || strings.HasSuffix(lhs, "!")) {
+		if hasEq && (strings.HasSuffix(lhs, "~") || strings.HasSuffix(lhs, "!") || strings.HasSuffix(lhs, "*")) {
 			op = lhs[len(lhs)-1:] + "="
 			lhs = lhs[:len(lhs)-1]
 		}
@@ -85,11 +85,12 @@ func parseTerms(text string, requests []string) ([]Term, error) {
 				return nil, fmt.Errorf("term %q: %v", w, err)
 			}
 			for _, s := range tm {
-				if s.Var != "" && s.Var != "nonce" {
-					return nil, fmt.Errorf("term %q: only {nonce} may appear in an expected value", w)
+				if s.Var == "label" {
+					return nil, fmt.Errorf("term %q: {label} cannot appear in an expected value", w)
 				}
 			}
-			return tm.Expand(Vars{Nonce: "{nonce}"}), nil
+			// Kept as text; the judge expands them with the run's values.
+			return tm.Expand(Vars{Nonce: "{nonce}", Host: "{host}", Origin: "{origin}"}), nil
 		}
 		parts := strings.Split(lhs, ".")
 		switch {
@@ -120,7 +121,7 @@ func parseTerms(text string, requests []string) ([]Term, error) {
 			if err != nil {
 				return nil, err
 			}
-			t.Kind, t.Label, t.Value, t.HasValue = TBody, parts[1], v, true
+			t.Kind, t.Label, t.Value, t.HasValue, t.Op = TBody, parts[1], v, true, op
 		case (parts[0] == "resp" || parts[0] == "fwd") && len(parts) >= 3:
 			if err := label(parts[1], w); err != nil {
 				return nil, err
@@ -153,7 +154,13 @@ func parseTerms(text string, requests []string) ([]Term, error) {
 				if err != nil {
 					return nil, err
 				}
-				t.Kind, t.Value, t.HasValue = TRespBody, v, true
+				t.Kind, t.Value, t.HasValue, t.Op = TRespBody, v, true, op
+			case parts[0] == "fwd" && (what == "method" || what == "target") && len(parts) == 3 && hasEq:
+				v, err := quoted()
+				if err != nil {
+					return nil, err
+				}
+				t.Kind, t.Value, t.HasValue, t.Op = TermKind("fwd."+what), v, true, op
 			case parts[0] == "resp" && what == "interim" && len(parts) == 3 && hasEq:
 				t.Kind = TRespInterim
 				if rhs == "none" {
@@ -187,8 +194,12 @@ func parseTerms(text string, requests []string) ([]Term, error) {
 			}
 			return nil, fmt.Errorf("unknown term %q", w)
 		}
-		if op != "=" && t.Op == "" {
-			return nil, fmt.Errorf("term %q: %s only applies to resp.L.hdr.NAME and fwd.L.hdr.NAME", w, op)
+		switch {
+		case op == "=":
+		case t.Op == "":
+			return nil, fmt.Errorf("term %q: %s only applies to header, body, method and target terms", w, op)
+		case (op == "~=" || op == "!=") && t.Kind != TRespHdr && t.Kind != TFwdHdr:
+			return nil, fmt.Errorf("term %q: %s only applies to header terms", w, op)
 		}
 		terms = append(terms, t)
 	}

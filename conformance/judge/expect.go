@@ -49,7 +49,16 @@ func (v *view) holds(t corpus.Term) bool {
 		return strings.Join(got, ",") == strings.Join(t.Labels, ",") && !contains(got, "")
 	case corpus.TBody:
 		rq := v.forwarded(t.Label)
-		return rq != nil && rq.BodyError == "" && bytes.Equal(rq.Body, v.expand(t.Value))
+		return rq != nil && rq.BodyError == "" && v.bytesHold(t, rq.Body)
+	case corpus.TFwdMethod, corpus.TFwdTarget:
+		rq := v.forwarded(t.Label)
+		if rq == nil {
+			return false
+		}
+		if t.Kind == corpus.TFwdMethod {
+			return v.bytesHold(t, []byte(rq.Method))
+		}
+		return v.bytesHold(t, []byte(rq.Target))
 	case corpus.TClose:
 		cc := v.lastConn()
 		return cc != nil && closedAfter(cc)
@@ -94,7 +103,7 @@ func (v *view) holds(t corpus.Term) bool {
 		case corpus.TRespNoHdr:
 			return !hasField(rsp.Fields, t.Name)
 		case corpus.TRespBody:
-			return rsp.Complete && bytes.Equal(rsp.Body, v.expand(t.Value))
+			return rsp.Complete && v.bytesHold(t, rsp.Body)
 		default:
 			if t.None {
 				return len(rsp.Interim) == 0
@@ -162,6 +171,8 @@ func (v *view) headerHolds(t corpus.Term, fs []wire.Field) bool {
 	want := string(v.expand(t.Value))
 	got := fieldValue(fs, t.Name)
 	switch t.Op {
+	case "*=":
+		return present && strings.Contains(got, want)
 	case "~=":
 		for _, e := range splitList(got) {
 			if strings.EqualFold(e, want) {
@@ -174,4 +185,13 @@ func (v *view) headerHolds(t corpus.Term, fs []wire.Field) bool {
 	default:
 		return present && got == want
 	}
+}
+
+// bytesHold compares a body, method or target: exactly, or containing the value (*=).
+func (v *view) bytesHold(t corpus.Term, got []byte) bool {
+	want := v.expand(t.Value)
+	if t.Op == "*=" {
+		return bytes.Contains(got, want)
+	}
+	return bytes.Equal(got, want)
 }

@@ -240,8 +240,11 @@ func (v *view) isIntended(label string) bool {
 	return false
 }
 
+// expand fills the placeholders an expected value may carry with this run's values.
 func (v *view) expand(b []byte) []byte {
-	return bytes.ReplaceAll(b, []byte("{nonce}"), []byte(v.nonce))
+	b = bytes.ReplaceAll(b, []byte("{nonce}"), []byte(v.nonce))
+	b = bytes.ReplaceAll(b, []byte("{host}"), []byte(v.t.Host))
+	return bytes.ReplaceAll(b, []byte("{origin}"), []byte(v.t.OriginAt))
 }
 
 // summary describes in one line what happened, in the expectation vocabulary.

@@ -145,6 +145,7 @@ func RunCase(ctx context.Context, cfg Config, target Target, c *corpus.Case) *wi
 		host = r.addr
 	}
 	r.vars = corpus.Vars{Nonce: r.nonce, Host: host, Origin: cfg.Origin.Addr()}
+	r.t.Host, r.t.OriginAt = host, r.vars.Origin
 	r.labels = c.Requests
 	if len(r.labels) == 0 {
 		r.labels = []string{"a"}

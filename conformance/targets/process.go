@@ -38,6 +38,7 @@ func Start(ctx context.Context, name string, argv []string, env []string, ready 
 	// Own process group, so a stop reaches any children and a Ctrl-C in the terminal does not
 	// race our own orderly stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {

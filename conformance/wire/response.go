@@ -13,7 +13,7 @@ import (
 // Framing (lenient, in this order): no body for a response to HEAD, 1xx, 204 and 304; chunked if
 // the last Transfer-Encoding coding is chunked; Content-Length if the first one is all digits;
 // otherwise the body runs until the connection closes. 1xx other than 101 are kept and attached to
-// the next final response as Interim. After a 101 everything else is tunnel bytes.
+// the next final response as Interim. After a 101, or a 2xx to CONNECT, everything else is tunnel bytes.
 type respParser struct {
 	pos      int // offset in Received of the first unparsed byte
 	scan     int // where to resume looking for the end of the head at pos
@@ -82,9 +82,11 @@ func (p *respParser) one(cc *ClientConn, method func(k int) string, eof, final b
 		used = len(body)
 		return true
 	}
+	m := method(len(cc.Final))
+	// RFC 9112 6.3 rule 2: a 2xx to CONNECT has no body; the connection becomes a tunnel.
+	connected := m == "CONNECT" && r.Status >= 200 && r.Status < 300
 	switch {
-	case r.Status >= 100 && r.Status < 200, r.Status == 204, r.Status == 304,
-		method(len(cc.Final)) == "HEAD":
+	case r.Status >= 100 && r.Status < 200, r.Status == 204, r.Status == 304, m == "HEAD", connected:
 		r.Framing, r.Complete = "none", true
 	case chunkedLast(r.Fields):
 		r.Framing = "chunked"
@@ -134,7 +136,7 @@ func (p *respParser) one(cc *ClientConn, method func(k int) string, eof, final b
 	}
 	r.Interim, p.interim = p.interim, nil
 	cc.Final = append(cc.Final, r)
-	if r.Status == 101 {
+	if r.Status == 101 || connected {
 		p.tunnel, p.tunnelAt = true, p.pos
 	}
 	return true

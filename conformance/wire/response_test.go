@@ -115,6 +115,19 @@ func TestResponseParser(t *testing.T) {
 			tunnel: "HTTP/1.1 200 not a response\r\n",
 		},
 		{
+			name:    "2xx to CONNECT then tunnel",
+			methods: []string{"CONNECT"},
+			in:      "HTTP/1.1 200 Connection Established\r\nContent-Length: 9\r\n\r\ntunnelled",
+			want:    []respSummary{{Status: 200, Framing: "none", Complete: true}},
+			tunnel:  "tunnelled",
+		},
+		{
+			name:    "non-2xx to CONNECT keeps HTTP",
+			methods: []string{"CONNECT"},
+			in:      "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 2\r\n\r\nno",
+			want:    []respSummary{{Status: 405, Framing: "length", Body: "no", Complete: true}},
+		},
+		{
 			name:     "garbage",
 			in:       "GARBAGE\r\n\r\n",
 			wantErr:  true,

@@ -33,6 +33,8 @@ type Field struct {
 // Transcript is everything one case run saw, on both sides of the proxy.
 type Transcript struct {
 	Nonce    string
+	Host     string // what {host} expanded to
+	OriginAt string // what {origin} expanded to
 	Client   []*ClientConn
 	Origin   []*OriginConn // upstream connections that carried any of this case's traffic
 	Errors   []string      // harness or target problems (cannot connect, origin failure): verdict ERROR

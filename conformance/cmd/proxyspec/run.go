@@ -158,7 +158,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return &exitError{2, fmt.Errorf("launch %s: %w", launch, err)}
 		}
 		defer launched.Stop()
-		defer targets.Cleanup()
 		tgt, info = launched.Target, launched.Info
 	} else {
 		if _, _, err := net.SplitHostPort(target); err != nil {
