@@ -223,8 +223,30 @@ func (v *view) lastConn() *wire.ClientConn {
 	return best
 }
 
+// closedAfter: the proxy closed the connection after its responses, or its last response announced
+// the close (the harness then sends nothing more, and a proxy may drain input for a while before
+// the close itself, as RFC 9112 9.6 suggests).
 func closedAfter(cc *wire.ClientConn) bool {
-	return cc.Closed && (cc.Probe == nil || cc.Probe.Response == nil)
+	if cc.Probe != nil && cc.Probe.Response != nil {
+		return false
+	}
+	return cc.Closed || cc.Probe == nil && announcedClose(cc)
+}
+
+// announcedClose reports whether the last final response says the connection will close:
+// "Connection: close", or an HTTP/1.0 response without keep-alive.
+func announcedClose(cc *wire.ClientConn) bool {
+	if len(cc.Final) == 0 {
+		return false
+	}
+	rsp := cc.Final[len(cc.Final)-1]
+	conn := strings.ToLower(fieldValue(rsp.Fields, "Connection"))
+	var closeTok, keepAlive bool
+	for _, tok := range splitList(conn) {
+		closeTok = closeTok || tok == "close"
+		keepAlive = keepAlive || tok == "keep-alive"
+	}
+	return closeTok || rsp.Version == "HTTP/1.0" && !keepAlive
 }
 
 func stayedOpen(cc *wire.ClientConn) bool {

@@ -390,7 +390,10 @@ func (r *run) probes() {
 		skip := ended || shut || tunnel
 		var id int
 		cl.Peek(func(cc *wire.ClientConn) {
-			skip = skip || cc.TimedOut || cc.ParseError != ""
+			// After a response that announced the close, a client MUST NOT send further
+			// requests on the connection (RFC 9112 9.6); a proxy draining input before it
+			// closes would swallow the probe.
+			skip = skip || cc.TimedOut || cc.ParseError != "" || announcesClose(cc)
 			id = cc.ID
 		})
 		if skip {

@@ -222,7 +222,10 @@ func TestDechunk(t *testing.T) {
 		{in: "5 junk\r\nhello\r\n0\r\n\r\n", body: "hello", done: true, lax: true, consumedAt: -1},
 		{in: "5\r\nhelloXX0\r\n\r\n", body: "hello", err: true, consumedAt: 8},
 		{in: "g\r\n", err: true, consumedAt: 0},
-		{in: "fffffffffffffffff\r\n", err: true, consumedAt: 0},
+		// A valid size beyond any body that will arrive: incomplete, not malformed.
+		{in: "fffffffffffffffff\r\nhello", consumedAt: 0},
+		// Leading zeros do not count towards the size.
+		{in: "00000000000000000005\r\nhello\r\n0\r\n\r\n", body: "hello", done: true, consumedAt: -1},
 		{in: "0\r\nTrailer: x\r\n\r\n", done: true, consumedAt: 17},
 	}
 	for _, tt := range tests {
