@@ -26,6 +26,7 @@ type Requirement struct {
 	Doc, Section string
 	Level        Level
 	Text         string
+	NA           string // why no case can check it through a proxy (client-only, ...), if so
 	Line         int
 }
 
@@ -36,7 +37,7 @@ type Vector struct {
 	NA          string // why it does not apply to an HTTP/1.1 proxy, if it does not
 }
 
-var reqLineRE = regexp.MustCompile(`^(RFC91(10|12)) ([0-9]+(\.[0-9]+)*) (MUST|SHOULD|MAY) "(.*)"$`)
+var reqLineRE = regexp.MustCompile(`^(RFC91(10|12)) ([0-9]+(\.[0-9]+)*) (MUST|SHOULD|MAY) "([^"]*)"(?: n/a: (.+))?$`)
 
 // Requirements parses the embedded requirement catalogue.
 func Requirements() ([]Requirement, error) {
@@ -56,9 +57,9 @@ func parseRequirements(r io.Reader) ([]Requirement, error) {
 		}
 		m := reqLineRE.FindStringSubmatch(l)
 		if m == nil {
-			return nil, fmt.Errorf("requirements.txt:%d: want DOC SECTION LEVEL \"sentence\"", n)
+			return nil, fmt.Errorf("requirements.txt:%d: want DOC SECTION LEVEL \"sentence\" [n/a: reason]", n)
 		}
-		out = append(out, Requirement{Doc: m[1], Section: m[3], Level: Level(m[5]), Text: m[6], Line: n})
+		out = append(out, Requirement{Doc: m[1], Section: m[3], Level: Level(m[5]), Text: m[6], NA: m[7], Line: n})
 	}
 	return out, sc.Err()
 }
@@ -101,7 +102,8 @@ type Coverage struct {
 	Levels                   map[Level]int
 	Vectors                  []VectorCoverage
 	Requirements             int
-	Uncovered                []Requirement
+	Uncovered                []Requirement // testable through a proxy, but quoted by no case
+	NotApplicable            []Requirement // quoted by no case, and why none can check them
 }
 
 // FamilyCount counts a family's cases by level (sweep instances apart).
@@ -212,7 +214,11 @@ func Measure(cases []*Case, reqs []Requirement, vecs []Vector) *Coverage {
 				break
 			}
 		}
-		if !hit {
+		switch {
+		case hit:
+		case rq.NA != "":
+			cov.NotApplicable = append(cov.NotApplicable, rq)
+		default:
 			cov.Uncovered = append(cov.Uncovered, rq)
 		}
 	}
@@ -288,15 +294,25 @@ func (c *Coverage) WriteMarkdown(w io.Writer) error {
 		}
 		p("| %d | %s | %s | %s |\n", v.N, v.Group, mdEscape(v.Name), cell)
 	}
-	p("\n## Requirements with no case yet\n\nOf %d normative sentences in RFC 9112 §2–§9 and RFC 9110 §5, §7.6, §7.8, §8.6, §9.3.6, §14 (`corpus/requirements.txt`), %d are quoted by no case (a case covers a sentence when its `rfc:` quote is part of it).\n\n", c.Requirements, len(c.Uncovered))
-	last := ""
-	for _, r := range c.Uncovered {
-		if s := r.Doc + " §" + r.Section; s != last {
-			p("\n**%s**\n\n", s)
-			last = s
+	p("\n## Requirements with no case yet\n\nOf %d normative sentences in RFC 9112 §2–§9 and RFC 9110 §5, §7.6, §7.8, §8.6, §9.3.6, §14 (`corpus/requirements.txt`), %d are quoted by cases (a case covers a sentence when its `rfc:` quote is part of it), %d cannot be checked through a proxy (listed at the end with the reason), and %d have no case yet:\n",
+		c.Requirements, c.Requirements-len(c.Uncovered)-len(c.NotApplicable), len(c.NotApplicable), len(c.Uncovered))
+	list := func(rs []Requirement, withReason bool) {
+		last := ""
+		for _, r := range rs {
+			if s := r.Doc + " §" + r.Section; s != last {
+				p("\n**%s**\n\n", s)
+				last = s
+			}
+			p("- %s: %s", r.Level, mdEscape(r.Text))
+			if withReason {
+				p(" *(n/a: %s)*", mdEscape(r.NA))
+			}
+			p("\n")
 		}
-		p("- %s: %s\n", r.Level, mdEscape(r.Text))
 	}
+	list(c.Uncovered, false)
+	p("\n## Requirements no case can check through a proxy\n")
+	list(c.NotApplicable, true)
 	return bw.Flush()
 }
 

@@ -226,7 +226,7 @@ func cmdCoverage(args []string, stdout, stderr io.Writer) error {
 	} else if err := cov.WriteMarkdown(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%d cases + %d sweep instances; vectors: %d not yet covered; requirements: %d of %d quoted by no case\n",
-		cov.Cases, cov.Instances, len(cov.UncoveredVectors()), len(cov.Uncovered), cov.Requirements)
+	fmt.Fprintf(stderr, "%d cases + %d sweep instances; vectors: %d not yet covered; requirements: %d of %d without a case (and %d not checkable through a proxy)\n",
+		cov.Cases, cov.Instances, len(cov.UncoveredVectors()), len(cov.Uncovered), cov.Requirements, len(cov.NotApplicable))
 	return nil
 }
