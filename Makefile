@@ -5,7 +5,7 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN := bin
 REPORT_DIR := out
 
-.PHONY: all build run test race cover bench fuzz-smoke lint vet fmt ci clean
+.PHONY: all build run test race cover bench fuzz-smoke lint vet fmt ci clean check-config
 
 all: build test
 
@@ -54,3 +54,32 @@ ci: ## what .ci/run does
 
 clean:
 	rm -rf $(BIN) $(REPORT_DIR)
+
+# Real proxies the matrix runs (Debian packages). Installing them must not start their services:
+# a policy-rc.d that forbids it is put in place for the install, and removed only if we put it there.
+PEERS_DEB := nginx-light haproxy apache2 varnish squid trafficserver h2o lighttpd caddy tinyproxy nghttp2-proxy
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: peers-install matrix
+
+peers-install: ## install the real proxies of the matrix (apt-get; root or sudo)
+	@set -e; guard=; \
+	if [ ! -e /usr/sbin/policy-rc.d ]; then \
+		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
+		$(SUDO) chmod 755 /usr/sbin/policy-rc.d; guard=1; \
+	fi; \
+	trap 'if [ -n "$$guard" ]; then $(SUDO) rm -f /usr/sbin/policy-rc.d; fi' EXIT; \
+	$(SUDO) apt-get update -qq; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PEERS_DEB) >/dev/null; \
+	echo "installed: $(PEERS_DEB)"
+
+matrix: build ## the suite against every launcher: reports/MATRIX.md, reports/matrix.html, reports/results/
+	$(BIN)/proxyspec matrix --out reports --refproxy $(BIN)/refproxy
+
+.PHONY: faults
+faults: ## run the corpus once per injected fault of refproxy; rewrites reports/faults.md and conformance/faults/testdata/catches.json
+	$(GO) run ./conformance/faults/cmd/faultmatrix
+
+check-config: ## validate the example refproxy configurations
+	$(GO) run ./proxy/cmd/refproxy -check proxy/examples/refproxy.yaml
+	$(GO) run ./proxy/cmd/refproxy -check proxy/examples/conformance.yaml

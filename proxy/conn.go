@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // Lingering close bounds (see lingeringClose).
@@ -47,7 +48,11 @@ type clientConn struct {
 	respCW      h1.ChunkedWriter
 	respTrailer []h1.Field
 
-	linger bool // close with a lingering close (after an answer)
+	linger    bool   // close with a lingering close (after an answer)
+	firstHost []byte // the first request's Host (fault HostFromFirstRequest only)
+	// rejectKind is set by a call site that knows why it rejects a request
+	// (see observeReject).
+	rejectKind RejectReason
 
 	mu   sync.Mutex // guards idle and up, for Shutdown and Close
 	idle bool
@@ -73,6 +78,7 @@ func newClientConn(p *Proxy, l *listener, nc net.Conn) *clientConn {
 
 func (c *clientConn) serve() {
 	defer c.p.wg.Done()
+	defer c.p.obs.ClientConnClosed(c.l.opts.Name)
 	defer c.p.forget(c)
 	defer c.release()
 	for c.readRequest() && c.handle() {
@@ -176,6 +182,9 @@ func (c *clientConn) readRequest() bool {
 	}
 	var he *h1.Error
 	switch {
+	case (errors.As(err, &he) && (he.Status == 414 || he.Status == 431) || err == h1.ErrBufferFull) &&
+		c.p.faults.Has(fault.LimitSilentClose):
+		// close without an answer
 	case errors.As(err, &he):
 		c.reject(he.Status, he.Reason)
 	case err == h1.ErrBufferFull:
@@ -195,6 +204,13 @@ func (c *clientConn) handle() bool {
 	ex := &c.ex
 	ex.reset(c)
 	defer c.done(ex, start)
+	if c.p.faults.Has(fault.HostFromFirstRequest) {
+		if c.served == 1 {
+			c.firstHost = append(c.firstHost[:0], req.Host...)
+		} else {
+			req.Host = c.firstHost
+		}
+	}
 	// Request bodies are read with a per-read timeout.
 	c.tc.setReadTimeout(lo.IdleTimeout)
 
@@ -202,21 +218,33 @@ func (c *clientConn) handle() bool {
 	if err != nil {
 		var he *h1.Error
 		errors.As(err, &he)
+		if c.p.faults.Has(fault.FramingErrorKeepsConnection) {
+			// Answer, and read what follows the head as the next request.
+			ex.status = he.Status
+			c.writeError(he.Status, he.Reason, false)
+			return true
+		}
+		c.rejectKind = RejectFraming
 		return c.rejectEx(ex, he.Status, he.Reason)
 	}
 	ex.f = f
-	if req.IsMethod("CONNECT") {
+	// Fault ConnectForwarded: CONNECT treated like any other method.
+	if req.IsMethod("CONNECT") && !c.p.faults.Has(fault.ConnectForwarded) {
 		if !lo.AllowConnect {
 			// Pingora 0.8 policy: CONNECT is disabled by default.
 			return c.rejectEx(ex, 405, "CONNECT is not allowed")
 		}
 		// RFC 9110 §9.3.6: a CONNECT request has no content.
 		if f.Kind != h1.BodyNone && !(f.Kind == h1.BodyLength && f.Length == 0) {
+			c.rejectKind = RejectFraming
 			return c.rejectEx(ex, 400, "CONNECT with content")
 		}
 	}
 	if lo.MaxBodyBytes > 0 && f.Kind == h1.BodyLength && f.Length > lo.MaxBodyBytes {
 		return c.rejectEx(ex, 413, "content too large")
+	}
+	if answered, keep := c.checkMaxForwards(ex); answered {
+		return keep
 	}
 	ex.rt = c.p.match(req)
 	if ex.rt == nil {
@@ -227,6 +255,7 @@ func (c *clientConn) handle() bool {
 
 // done logs the completed request and reports it to the observer.
 func (c *clientConn) done(ex *exchange, start time.Time) {
+	defer ex.releaseBackend()
 	p := c.p
 	debug := p.log.Enabled(p.ctx, slog.LevelDebug)
 	if !debug && p.opts.OnRequestDone == nil {
@@ -242,8 +271,9 @@ func (c *clientConn) done(ex *exchange, start time.Time) {
 	}
 	if ex.rt != nil {
 		info.Route = ex.rt.name
-		if ex.usedUpstream {
-			info.Upstream = ex.rt.pool.opts.Addr
+		if ex.usedUpstream && ex.pool != nil {
+			info.Upstream = ex.pool.opts.Addr
+			info.SentBody = ex.f.Kind == h1.BodyChunked || ex.f.Kind == h1.BodyLength && ex.f.Length > 0
 		}
 	}
 	if debug {
@@ -280,7 +310,8 @@ func (c *clientConn) rejectEx(ex *exchange, status int, reason string) bool {
 // the connection is then closed with a lingering close.
 func (c *clientConn) reject(status int, reason string) {
 	c.p.log.Debug("request rejected", "listener", c.l.opts.Name, "client", c.ip, "status", status, "reason", reason)
-	c.writeError(status, reason)
+	c.observeReject(status)
+	c.writeError(status, reason, true)
 	c.lingeringClose()
 }
 
@@ -291,17 +322,22 @@ func (c *clientConn) lingeringClose() {
 	c.linger = true
 }
 
-func (c *clientConn) writeError(status int, reason string) {
+// writeError writes a minimal error response; with close it says
+// Connection: close.
+func (c *clientConn) writeError(status int, reason string, close bool) {
 	b := h1.AppendStatusLine(c.scratch[:0], status, nil)
 	var body string
-	if status == 405 {
+	if status == 405 && !c.p.faults.Has(fault.Connect405WithoutAllow) {
 		b = append(b, "Allow: "+allowedMethods+"\r\nContent-Length: 0\r\n"...)
 	} else {
 		body = reason + "\n"
 		b = append(b, "Content-Type: text/plain; charset=utf-8\r\n"...)
 		b = h1.AppendContentLength(b, int64(len(body)))
 	}
-	b = append(b, "Connection: close\r\n\r\n"...)
+	if close {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	b = append(b, "\r\n"...)
 	if !c.req.IsMethod("HEAD") {
 		b = append(b, body...)
 	}
@@ -315,8 +351,10 @@ func (c *clientConn) writeError(status int, reason string) {
 // may destroy the response in flight. We half-close, discard input for a
 // short while (bounded in time and bytes), then close.
 func (c *clientConn) closeLingering() {
-	if tcp, ok := c.nc.(*net.TCPConn); ok {
-		tcp.CloseWrite()
+	// TCP: FIN; TLS: close_notify (the TCP connection stays open for
+	// reading).
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 		c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
 		var buf [4096]byte
 		for n := 0; n < lingerMax; {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"sync"
@@ -9,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/proxyspec/proxyspec/proxy/balance"
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // upstreamLimits bound response heads from origins.
@@ -28,6 +31,8 @@ type exchange struct {
 	rt           *route
 	f            h1.Framing // request framing
 	up           *upConn
+	pool         *upstreamPool    // the chosen backend's pool
+	backend      *balance.Backend // the chosen backend (released in done)
 	usedUpstream bool
 	status       int  // status sent to the client
 	closeClient  bool // the response says Connection: close
@@ -79,34 +84,55 @@ func staleConnError(err error) bool {
 func (c *clientConn) forward(ex *exchange) bool {
 	req := &c.req
 	lo := &c.l.opts
+	faults := c.p.faults
+	limit := lo.KeepAliveMaxRequests
+	switch {
+	case limit > 0 && faults.Has(fault.KeepAliveLimitOffByOne):
+		limit++
+	case limit > 1 && faults.Has(fault.KeepAliveLimitOneShort):
+		limit--
+	}
 	// RFC 9112 §9.3: a proxy MUST NOT keep a persistent connection with an
 	// HTTP/1.0 client; §9.6: after "close" nothing more is processed.
-	ex.closeClient = req.Version == h1.HTTP10 ||
+	ex.closeClient = req.Version == h1.HTTP10 && !faults.Has(fault.HTTP10KeepAlive) ||
+		faults.Has(fault.NoPersistentConnections) ||
 		h1.HasToken(req.Fields, h1.KeyConnection, "close") ||
-		(lo.KeepAliveMaxRequests > 0 && c.served >= lo.KeepAliveMaxRequests) ||
+		(limit > 0 && c.served >= limit) ||
 		c.p.shutting.Load()
+	if ex.closeClient && lo.KeepAliveMaxRequests > 0 && c.served == lo.KeepAliveMaxRequests {
+		c.p.obs.KeepAliveLimitClose(lo.Name)
+	}
 	// RFC 9110 §7.8: Upgrade is ignored in HTTP/1.0, and only counts when
 	// Connection lists it.
-	ex.upgrade = req.Version == h1.HTTP11 && h1.Count(req.Fields, h1.KeyUpgrade) > 0 &&
-		h1.HasToken(req.Fields, h1.KeyConnection, "upgrade")
-	hasBody := ex.f.Kind == h1.BodyChunked || ex.f.Kind == h1.BodyLength && ex.f.Length > 0
+	ex.upgrade = (req.Version == h1.HTTP11 || faults.Has(fault.UpgradeHTTP10Honoured)) &&
+		h1.Count(req.Fields, h1.KeyUpgrade) > 0 && h1.HasToken(req.Fields, h1.KeyConnection, "upgrade")
+	if ex.upgrade && faults.Has(fault.UpgradeBodyAsTunnel) || faults.Has(fault.ExpectBodySkipped) && expectsContinue(req) {
+		ex.f = h1.Framing{} // no body: its bytes stay for the tunnel or the next request
+	}
+	// A body delimited by close (never produced by h1.RequestFraming, except
+	// under fault HTTP10BodyUntilClose) is streamed like a chunked one.
+	hasBody := ex.f.Kind == h1.BodyChunked || ex.f.Kind == h1.BodyClose ||
+		ex.f.Kind == h1.BodyLength && ex.f.Length > 0
 	c.body.Reset(&c.rd, ex.f, lo.MaxBodyBytes, lo.MaxFields)
 
 	// Only an idempotent request without content is retried, and only once,
 	// when a reused connection failed before any response byte.
 	retryable := !hasBody && idempotent(req.Method)
 
+	if !c.pickBackend(ex) {
+		return c.rejectEx(ex, 503, "no healthy upstream")
+	}
 	var err error
 	for attempt := 0; ; attempt++ {
-		up, gerr := ex.rt.pool.get(c.p.ctx, attempt > 0)
+		up, gerr := ex.pool.get(c.p.ctx, attempt > 0)
 		if gerr != nil {
-			c.p.log.Debug("upstream connect failed", "upstream", ex.rt.pool.opts.Addr, "err", gerr)
+			c.p.log.Debug("upstream connect failed", "upstream", ex.pool.opts.Addr, "err", gerr)
 			ex.usedUpstream = true
 			return c.rejectEx(ex, 502, "upstream connect failed")
 		}
 		ex.up, ex.usedUpstream = up, true
 		c.setUpstream(up)
-		head := appendRequestHead(c.scratch[:0], req, ex.f, ex.upgrade, c.ip)
+		head := appendRequestHead(c.scratch[:0], req, ex.f, ex.upgrade, c.ip, c.l.proto(), faults)
 		c.scratch = head[:0]
 		_, err = up.bw.Write(head)
 		if err == nil && hasBody {
@@ -164,14 +190,14 @@ func (c *clientConn) forward(ex *exchange) bool {
 			// Transfer codings cannot be expressed to an HTTP/1.0 client
 			// and we do not decode them.
 			return c.badGateway(ex, "unsupported transfer coding from upstream")
-		case req.Version == h1.HTTP11 && !(rf.OtherCodings && rf.Kind == h1.BodyClose):
+		case (req.Version == h1.HTTP11 || faults.Has(fault.ChunkedToHTTP10)) && !(rf.OtherCodings && rf.Kind == h1.BodyClose):
 			h.out = outChunked
 		default:
 			h.out = outClose
 			ex.closeClient = true
 		}
 	}
-	c.rbody.Reset(&up.rd, rf, 0, upstreamLimits.MaxFields)
+	c.rbody.Reset(&up.rd, rf, 0, c.p.upLim.MaxFields)
 
 	if ex.rt.rangeFilter && rf.Kind == h1.BodyLength {
 		if handled, keep := c.serveRange(ex, &h, rf); handled {
@@ -181,10 +207,10 @@ func (c *clientConn) forward(ex *exchange) bool {
 	if c.p.shutting.Load() {
 		ex.closeClient = true
 	}
-	h.close = ex.closeClient
+	h.close = ex.closeClient && !faults.Has(fault.CloseNotAnnounced)
 	ex.status = h.status
 	sent := c.tc.written
-	b := appendResponseHead(c.scratch[:0], resp, &h)
+	b := appendResponseHead(c.scratch[:0], resp, &h, faults)
 	c.scratch = b[:0]
 	if _, err := c.bw.Write(b); err != nil {
 		return c.abandon(ex)
@@ -209,6 +235,13 @@ func (c *clientConn) forward(ex *exchange) bool {
 	return c.finish(ex, rf)
 }
 
+// expectsContinue reports whether Expect mentions 100-continue, however
+// garbled (for fault ExpectBodySkipped).
+func expectsContinue(req *h1.Request) bool {
+	v, ok := h1.Get(req.Fields, h1.KeyExpect)
+	return ok && bytes.Contains(bytes.ToLower(v), []byte("100-continue"))
+}
+
 // finish ends a relayed exchange: joins the body goroutine, pools or drops
 // the upstream connection, and decides the client connection's fate.
 func (c *clientConn) finish(ex *exchange, rf h1.Framing) bool {
@@ -218,18 +251,26 @@ func (c *clientConn) finish(ex *exchange, rf h1.Framing) bool {
 	// Reuse only after a clean exchange: request fully written, response
 	// fully read with a known delimitation, nothing extra buffered, and the
 	// origin did not ask to close.
+	faults := c.p.faults
 	clean := res.readErr == nil && res.writeErr == nil && !ex.abortedBody &&
 		c.rbody.Done() && rf.Kind != h1.BodyClose && !rf.Announced &&
-		resp.Version == h1.HTTP11 && !h1.HasToken(resp.Fields, h1.KeyConnection, "close")
+		(resp.Version == h1.HTTP11 || faults.Has(fault.UpstreamHTTP10Reused)) &&
+		(!h1.HasToken(resp.Fields, h1.KeyConnection, "close") || faults.Has(fault.UpstreamCloseIgnored))
+	if ex.upgrade && faults.Has(fault.UpgradeTunnelAnyStatus) {
+		return c.runTunnel(ex)
+	}
 	c.setUpstream(nil)
 	if clean {
 		up.pool.put(up)
 	} else {
 		up.close()
 	}
-	if ex.closeClient || !c.body.Done() {
+	if ex.closeClient && !faults.Has(fault.ServedAfterClose) || !c.body.Done() {
 		c.lingeringClose()
 		return false
+	}
+	if faults.Has(fault.PipelinedDiscarded) {
+		c.rd.Discard(len(c.rd.Buffered()))
 	}
 	return true
 }
@@ -271,6 +312,9 @@ func (c *clientConn) upstreamFailed(ex *exchange, err error) bool {
 		var he *h1.Error
 		switch {
 		case errors.As(rerr, &he):
+			if he.Status == 400 {
+				c.rejectKind = RejectFraming // a bad chunked body
+			}
 			return c.rejectEx(ex, he.Status, he.Reason)
 		case isTimeout(rerr):
 			return c.rejectEx(ex, 408, "request body timeout")
@@ -299,8 +343,9 @@ func (c *clientConn) upstreamFailed(ex *exchange, err error) bool {
 // clients).
 func (c *clientConn) readResponseHead(ex *exchange) error {
 	up := ex.up
+	faults := c.p.faults
 	for n := 0; ; n++ {
-		if err := up.rd.ReadResponse(&c.resp, upstreamLimits); err != nil {
+		if err := up.rd.ReadResponse(&c.resp, c.p.upLim); err != nil {
 			return err
 		}
 		st := c.resp.Status
@@ -310,11 +355,20 @@ func (c *clientConn) readResponseHead(ex *exchange) error {
 		if n >= maxInterim {
 			return &h1.Error{Status: 502, Reason: "too many interim responses"}
 		}
-		if c.req.Version != h1.HTTP11 {
+		if faults.Has(fault.InterimBodyRead) && h1.Count(c.resp.Fields, h1.KeyContentLength) > 0 {
+			// Read the 1xx's "body" as if it were a final response's.
+			v, _ := h1.Get(c.resp.Fields, h1.KeyContentLength)
+			n, _ := h1.ParseContentLength(v)
+			c.rbody.Reset(&up.rd, h1.Framing{Kind: h1.BodyLength, Length: n}, 0, 0)
+			if _, err := io.Copy(io.Discard, &c.rbody); err != nil {
+				return err
+			}
+		}
+		if c.req.Version != h1.HTTP11 && !faults.Has(fault.InterimToHTTP10) || faults.Has(fault.InterimDropped) {
 			continue
 		}
 		h := respHead{status: st, reason: c.resp.Reason, out: outNone, length: -1}
-		b := appendResponseHead(c.scratch[:0], &c.resp, &h)
+		b := appendResponseHead(c.scratch[:0], &c.resp, &h, faults)
 		c.scratch = b[:0]
 		ex.status = st
 		if _, err := c.bw.Write(b); err != nil {
@@ -337,7 +391,7 @@ func (c *clientConn) startBody(ex *exchange) {
 	ex.bodyRunning = true
 	go func() {
 		up.tc.measure = true
-		rerr, werr := copyBody(up.bw, &c.body, ex.f.Kind == h1.BodyChunked, &c.reqCW, &c.reqTrailers, &ex.bodyRead)
+		rerr, werr := copyBody(up.bw, &c.body, ex.f.Kind != h1.BodyLength, &c.reqCW, &c.reqTrailers, &ex.bodyRead)
 		if rerr == nil && werr == nil {
 			werr = up.bw.Flush()
 		}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // pseudonym is the proxy's name in Via (RFC 9110 §7.6.3).
@@ -115,8 +116,8 @@ func bodyMethod(m []byte) bool {
 // appendRequestHead regenerates the request head sent upstream: request-line
 // in origin-form (authority-form for CONNECT), Host first, the received
 // fields in order minus hop-by-hop ones, Via, X-Forwarded-For,
-// X-Forwarded-Proto, and framing for body f.
-func appendRequestHead(dst []byte, req *h1.Request, f h1.Framing, upgrade bool, clientIP string) []byte {
+// X-Forwarded-Proto (proto: "http" or "https"), and framing for body f.
+func appendRequestHead(dst []byte, req *h1.Request, f h1.Framing, upgrade bool, clientIP, proto string, faults fault.Set) []byte {
 	dst = append(dst, req.Method...)
 	dst = append(dst, ' ')
 	if req.Form == h1.AuthorityForm {
@@ -124,25 +125,43 @@ func appendRequestHead(dst []byte, req *h1.Request, f h1.Framing, upgrade bool, 
 	} else {
 		dst = req.AppendOriginForm(dst)
 	}
-	dst = append(dst, " HTTP/1.1\r\nHost: "...)
-	dst = append(dst, req.Host...)
-	dst = append(dst, "\r\n"...)
-
+	dst = append(dst, " HTTP/1.1\r\n"...)
 	hasConn := h1.Count(req.Fields, h1.KeyConnection) > 0
+	if !(hasConn && faults.Has(fault.ConnectionDropsHost) && nominated(req.Fields, []byte("Host"))) {
+		dst = append(dst, "Host: "...)
+		dst = append(dst, req.Host...)
+		dst = append(dst, "\r\n"...)
+	}
 	for i := range req.Fields {
 		fl := &req.Fields[i]
 		switch {
+		case fl.Key == h1.KeyKeepAlive || fl.Key == h1.KeyTE || fl.Key == h1.KeyProxyConnection || fl.Key == h1.KeyUpgrade:
+			if !faults.Has(fault.HopByHopForwarded) || hasConn && nominated(req.Fields, fl.Name) {
+				continue
+			}
 		case fl.Key == h1.KeyHost, hopByHop(fl.Key),
 			fl.Key == h1.KeyXForwardedFor, fl.Key == h1.KeyXForwardedProto:
 			continue
 		case fl.Key == h1.KeyExpect && req.Version == h1.HTTP10:
 			continue // RFC 9110 §10.1.1: ignore 100-continue in HTTP/1.0
-		case hasConn && nominated(req.Fields, fl.Name):
+		case hasConn && nominated(req.Fields, fl.Name) && !faults.Has(fault.ConnectionOptionsForwarded):
+			continue
+		case len(fl.Value) == 0 && faults.Has(fault.EmptyFieldDropped),
+			faults.Has(fault.RepeatedFieldLastWins) && repeatedLater(req.Fields, i):
+			continue
+		case faults.Has(fault.ObsTextReencoded):
+			dst = h1.AppendField(dst, fl.Name, latin1ToUTF8(fl.Value))
+			continue
+		case fl.Key == h1.KeyOther && maxForwardsMethod(req) && h1.EqualFold(fl.Name, "Max-Forwards") &&
+			!faults.Has(fault.MaxForwardsIgnored):
+			dst = appendMaxForwards(dst, fl) // RFC 9110 §7.6.2: decremented
 			continue
 		}
 		dst = h1.AppendField(dst, fl.Name, fl.Value)
 	}
-	dst = appendVia(dst, req.Fields, req.Version)
+	if !faults.Has(fault.ViaMissing) {
+		dst = appendVia(dst, req.Fields, req.Version)
+	}
 	dst = appendList(dst, "X-Forwarded-For", req.Fields, h1.KeyXForwardedFor)
 	if clientIP != "" {
 		if h1.Count(req.Fields, h1.KeyXForwardedFor) > 0 {
@@ -154,11 +173,13 @@ func appendRequestHead(dst []byte, req *h1.Request, f h1.Framing, upgrade bool, 
 		dst = append(dst, clientIP...)
 		dst = append(dst, "\r\n"...)
 	}
-	dst = append(dst, "X-Forwarded-Proto: http\r\n"...)
+	dst = append(dst, "X-Forwarded-Proto: "...)
+	dst = append(dst, proto...)
+	dst = append(dst, "\r\n"...)
 	switch f.Kind {
 	case h1.BodyLength:
 		dst = h1.AppendContentLength(dst, f.Length)
-	case h1.BodyChunked:
+	case h1.BodyChunked, h1.BodyClose:
 		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	case h1.BodyNone:
 		if bodyMethod(req.Method) {
@@ -170,6 +191,31 @@ func appendRequestHead(dst []byte, req *h1.Request, f h1.Framing, upgrade bool, 
 		dst = append(dst, "Connection: upgrade\r\n"...)
 	}
 	return append(dst, "\r\n"...)
+}
+
+// repeatedLater reports whether a field line after fields[i] has the same
+// name (for fault RepeatedFieldLastWins).
+func repeatedLater(fields []h1.Field, i int) bool {
+	for _, f := range fields[i+1:] {
+		if h1.EqualFold(f.Name, string(fields[i].Name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// latin1ToUTF8 re-encodes obs-text bytes as if they were Latin-1 text (for
+// fault ObsTextReencoded).
+func latin1ToUTF8(v []byte) []byte {
+	out := make([]byte, 0, len(v)+8)
+	for _, c := range v {
+		if c < 0x80 {
+			out = append(out, c)
+		} else {
+			out = append(out, 0xc0|c>>6, 0x80|c&0x3f)
+		}
+	}
+	return out
 }
 
 // outKind is the framing of a response sent to the client.
@@ -196,22 +242,27 @@ type respHead struct {
 }
 
 // appendResponseHead regenerates the response head sent to the client.
-func appendResponseHead(dst []byte, resp *h1.Response, h *respHead) []byte {
+func appendResponseHead(dst []byte, resp *h1.Response, h *respHead, faults fault.Set) []byte {
 	dst = h1.AppendStatusLine(dst, h.status, h.reason)
 	hasConn := h1.Count(resp.Fields, h1.KeyConnection) > 0
 	for i := range resp.Fields {
 		fl := &resp.Fields[i]
 		switch {
+		case fl.Key == h1.KeyContentLength && h.out == outChunked && faults.Has(fault.ResponseTECLForwarded):
+		case (fl.Key == h1.KeyKeepAlive || fl.Key == h1.KeyTE || fl.Key == h1.KeyProxyConnection) &&
+			faults.Has(fault.HopByHopForwarded) && !(hasConn && nominated(resp.Fields, fl.Name)):
 		case hopByHop(fl.Key):
 			continue
 		case h.drop&(1<<fl.Key) != 0:
 			continue
-		case hasConn && nominated(resp.Fields, fl.Name):
+		case hasConn && nominated(resp.Fields, fl.Name) && !faults.Has(fault.ConnectionOptionsForwarded):
 			continue
 		}
 		dst = h1.AppendField(dst, fl.Name, fl.Value)
 	}
-	dst = appendVia(dst, resp.Fields, resp.Version)
+	if !faults.Has(fault.ViaMissing) {
+		dst = appendVia(dst, resp.Fields, resp.Version)
+	}
 	dst = append(dst, h.extra...)
 	switch h.out {
 	case outLength:
@@ -219,7 +270,7 @@ func appendResponseHead(dst []byte, resp *h1.Response, h *respHead) []byte {
 	case outNone:
 		// HEAD and 304 may announce the length of the representation
 		// (RFC 9110 §8.6); 1xx and 204 MUST NOT carry Content-Length.
-		if h.length >= 0 && h.status >= 200 && h.status != 204 {
+		if h.length >= 0 && h.status >= 200 && (h.status != 204 || faults.Has(fault.Response204CLForwarded)) {
 			dst = h1.AppendContentLength(dst, h.length)
 		}
 	case outChunked, outClose:
@@ -234,6 +285,13 @@ func appendResponseHead(dst []byte, resp *h1.Response, h *respHead) []byte {
 			dst = appendList(dst, "Upgrade", resp.Fields, h1.KeyUpgrade)
 			dst = append(dst, "Connection: upgrade\r\n"...)
 		}
+	}
+	// RFC 9110 §7.8: a 426 MUST name the acceptable protocols in Upgrade;
+	// Upgrade is hop-by-hop, so the proxy regenerates the origin's (with the
+	// Connection option that goes with it).
+	if h.status == 426 && h1.Count(resp.Fields, h1.KeyUpgrade) > 0 && !faults.Has(fault.Upgrade426Stripped) {
+		dst = appendList(dst, "Upgrade", resp.Fields, h1.KeyUpgrade)
+		dst = append(dst, "Connection: upgrade\r\n"...)
 	}
 	if h.close {
 		dst = append(dst, "Connection: close\r\n"...)

@@ -1,12 +1,16 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"time"
+
+	"github.com/proxyspec/proxyspec/proxy/balance"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // Options configure a Proxy.
@@ -26,6 +30,14 @@ type Options struct {
 	// OnRequestDone, if set, is called synchronously when a request
 	// completes, with the same values as the "request completed" log.
 	OnRequestDone func(RequestInfo)
+	// Observer, if set, receives connection, pool and rejection events
+	// (metrics).
+	Observer Observer
+	// Faults names deliberate rule violations to inject, so that tests can
+	// prove each conformance case able to fail (see `refproxy -list-faults`).
+	// Only builds with the proxyspec_faults tag accept them; a default build
+	// fails to start with ErrFaultsDisabled if any is given.
+	Faults []string
 }
 
 // ListenerOptions configure one listener. Zero values mean the defaults.
@@ -52,18 +64,34 @@ type ListenerOptions struct {
 	IdleTimeout time.Duration
 	// WriteTimeout bounds each write to the client. Default 30s.
 	WriteTimeout time.Duration
+
+	// TLS, if set, makes the listener https: connections are TLS servers
+	// with this configuration (see package proxy/tlsconf for reloadable
+	// certificates and client-certificate verification).
+	TLS *tls.Config
 }
 
 // UpstreamOptions configure an upstream (an origin server). Zero values mean
 // the defaults.
 type UpstreamOptions struct {
-	Addr           string        // host:port
+	Addr string // host:port; ignored when Balancer is set
+	// Name names the upstream group in logs and metrics; default Addr.
+	Name string
+	// Balancer, if set, spreads requests over its backends (each with its
+	// own connection pool, with the options below); its backend set may
+	// change at runtime. Routes given the same Balancer share its pools.
+	Balancer *balance.Balancer
+	// HashKey is the request key a ketama Balancer hashes.
+	HashKey HashKey
+
 	ConnectTimeout time.Duration // default 5s
 	// ReadTimeout bounds the wait for the response head after the request
 	// was sent, and each read of the response body. Default 60s.
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration // each write of the request; default 30s
-	MaxIdle      int           // idle pooled connections; default 32, <0 disables pooling
+	MaxIdle      int           // idle pooled connections per backend; default 32, <0 disables pooling
+	// IdleTimeout closes a pooled connection idle for this long. Default 50s.
+	IdleTimeout time.Duration
 }
 
 // Route sends matching requests to their own upstream.
@@ -90,6 +118,9 @@ type RequestInfo struct {
 	// UpstreamWritePending is the time spent writing the request body to
 	// the upstream, blocked on it (Pingora's upstream_write_pending_time).
 	UpstreamWritePending time.Duration
+	// SentBody reports that a request body was forwarded upstream (what
+	// UpstreamWritePending measured).
+	SentBody bool
 }
 
 // Defaults.
@@ -104,10 +135,18 @@ const (
 	DefaultUpstreamRead      = 60 * time.Second
 	DefaultUpstreamWrite     = 30 * time.Second
 	DefaultMaxIdle           = 32
+	DefaultPoolIdleTimeout   = 50 * time.Second
 	maxHeadBytesLimit        = 1 << 20
 )
 
 var errInvalid = errors.New("invalid option")
+
+// ErrFaultsDisabled is returned by Start when Options.Faults is not empty in
+// a build without fault injection (the default).
+var ErrFaultsDisabled = fault.ErrDisabled
+
+// FaultInjection reports whether this build accepts Options.Faults.
+const FaultInjection = fault.Enabled
 
 // normalize validates o and fills in defaults; it returns a copy.
 func (o Options) normalize() (Options, error) {
@@ -131,10 +170,10 @@ func (o Options) normalize() (Options, error) {
 	}
 	o.Listeners = ls
 
-	if o.Upstream.Addr == "" && len(o.Routes) == 0 {
+	if o.Upstream.Addr == "" && o.Upstream.Balancer == nil && len(o.Routes) == 0 {
 		return o, fmt.Errorf("upstream: no address and no routes: %w", errInvalid)
 	}
-	if o.Upstream.Addr != "" {
+	if o.Upstream.Addr != "" || o.Upstream.Balancer != nil {
 		if err := o.Upstream.normalize(); err != nil {
 			return o, fmt.Errorf("upstream: %w", err)
 		}
@@ -189,19 +228,25 @@ func (l *ListenerOptions) normalize() error {
 }
 
 func (u *UpstreamOptions) normalize() error {
-	if u.Addr == "" {
-		return fmt.Errorf("empty address: %w", errInvalid)
+	if u.Balancer == nil {
+		if u.Addr == "" {
+			return fmt.Errorf("empty address: %w", errInvalid)
+		}
+		if _, _, err := net.SplitHostPort(u.Addr); err != nil {
+			return fmt.Errorf("address %q: %w", u.Addr, err)
+		}
 	}
-	if _, _, err := net.SplitHostPort(u.Addr); err != nil {
-		return fmt.Errorf("address %q: %w", u.Addr, err)
-	}
-	if u.ConnectTimeout < 0 || u.ReadTimeout < 0 || u.WriteTimeout < 0 {
+	if u.ConnectTimeout < 0 || u.ReadTimeout < 0 || u.WriteTimeout < 0 || u.IdleTimeout < 0 {
 		return fmt.Errorf("negative timeout: %w", errInvalid)
+	}
+	if err := u.HashKey.validate(); err != nil {
+		return err
 	}
 	setDefault(&u.ConnectTimeout, DefaultConnectTimeout)
 	setDefault(&u.ReadTimeout, DefaultUpstreamRead)
 	setDefault(&u.WriteTimeout, DefaultUpstreamWrite)
 	setDefault(&u.MaxIdle, DefaultMaxIdle)
+	setDefault(&u.IdleTimeout, DefaultPoolIdleTimeout)
 	return nil
 }
 

@@ -9,6 +9,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,16 +21,20 @@ import (
 	"time"
 
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // Proxy is a running reverse proxy.
 type Proxy struct {
+	faults    fault.Set // deliberate deviations (fault-injection builds only)
 	opts      Options
+	upLim     h1.Limits // limits for upstream response heads
 	log       *slog.Logger
 	listeners []*listener
 	routes    []*route
 	def       *route // default upstream; nil if none
-	pools     []*upstreamPool
+	groups    []*upstreamGroup
+	obs       Observer
 
 	mu       sync.Mutex
 	conns    map[*clientConn]struct{}
@@ -54,7 +59,7 @@ type route struct {
 	host        string // lower case; "" = any
 	hostPort    bool   // host includes a port
 	prefix      string
-	pool        *upstreamPool
+	group       *upstreamGroup
 	rangeFilter bool
 }
 
@@ -65,24 +70,37 @@ func Start(ctx context.Context, o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	p := &Proxy{opts: o, log: o.Logger, conns: map[*clientConn]struct{}{}}
+	faults, err := fault.Parse(o.Faults)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	p := &Proxy{faults: faults, opts: o, log: o.Logger, conns: map[*clientConn]struct{}{}}
+	p.upLim = upstreamLimits
+	p.upLim.Faults = faults
 	if p.log == nil {
 		p.log = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 1}))
 	}
+	p.obs = o.observer()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	for _, r := range o.Routes {
-		pool := newUpstreamPool(r.Upstream)
-		p.pools = append(p.pools, pool)
+		g, err := p.groupFor(r.Upstream)
+		if err != nil {
+			p.cancel()
+			return nil, fmt.Errorf("proxy: route %q: %w", r.Name, err)
+		}
 		host := strings.ToLower(r.Host)
 		p.routes = append(p.routes, &route{
 			name: r.Name, host: host, hostPort: strings.Contains(host, ":") && !strings.HasSuffix(host, "]"),
-			prefix: r.PathPrefix, pool: pool, rangeFilter: r.RangeFilter,
+			prefix: r.PathPrefix, group: g, rangeFilter: r.RangeFilter,
 		})
 	}
-	if o.Upstream.Addr != "" {
-		pool := newUpstreamPool(o.Upstream)
-		p.pools = append(p.pools, pool)
-		p.def = &route{name: "default", pool: pool, rangeFilter: o.RangeFilter}
+	if o.Upstream.Addr != "" || o.Upstream.Balancer != nil {
+		g, err := p.groupFor(o.Upstream)
+		if err != nil {
+			p.cancel()
+			return nil, fmt.Errorf("proxy: upstream: %w", err)
+		}
+		p.def = &route{name: "default", group: g, rangeFilter: o.RangeFilter}
 	}
 
 	var lc net.ListenConfig
@@ -95,9 +113,12 @@ func Start(ctx context.Context, o Options) (*Proxy, error) {
 			p.cancel()
 			return nil, fmt.Errorf("proxy: listener %q: %w", lo.Name, err)
 		}
+		if lo.TLS != nil {
+			ln = tls.NewListener(ln, lo.TLS)
+		}
 		p.listeners = append(p.listeners, &listener{
 			opts: lo,
-			lim:  h1.Limits{MaxHeadBytes: lo.MaxHeadBytes, MaxFields: lo.MaxFields, MaxTargetBytes: lo.MaxTargetBytes},
+			lim:  h1.Limits{Faults: faults, MaxHeadBytes: lo.MaxHeadBytes, MaxFields: lo.MaxFields, MaxTargetBytes: lo.MaxTargetBytes},
 			ln:   ln,
 		})
 	}
@@ -105,6 +126,8 @@ func Start(ctx context.Context, o Options) (*Proxy, error) {
 		p.wg.Add(1)
 		go p.accept(l)
 	}
+	p.wg.Add(1)
+	go p.sweepIdle()
 	return p, nil
 }
 
@@ -132,8 +155,8 @@ func (p *Proxy) Close() error {
 		}
 		p.mu.Unlock()
 		p.wg.Wait()
-		for _, pool := range p.pools {
-			pool.close()
+		for _, g := range p.groups {
+			g.close()
 		}
 	})
 	return nil
@@ -198,6 +221,7 @@ func (p *Proxy) accept(l *listener) {
 		p.conns[c] = struct{}{}
 		p.wg.Add(1)
 		p.mu.Unlock()
+		p.obs.ClientConnOpened(l.opts.Name)
 		go c.serve()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 	"github.com/proxyspec/proxyspec/proxy/rangefilter"
 )
 
@@ -22,16 +23,29 @@ const (
 // the response and, if so, whether the client connection stays open.
 func (c *clientConn) serveRange(ex *exchange, h *respHead, rf h1.Framing) (handled, keep bool) {
 	req, resp := &c.req, &c.resp
+	faults := c.p.faults
 	size := rf.Length
-	if resp.Status != 200 || !req.IsMethod("GET") || h1.Count(req.Fields, h1.KeyRange) != 1 ||
-		h1.Count(resp.Fields, h1.KeyContentRange) > 0 {
+	// RFC 9110 §14.2: only GET has range semantics.
+	method := string(req.Method)
+	if faults.Has(fault.RangeOnPost) {
+		method = "GET"
+	}
+	// Only a full representation (a 200 without Content-Range) is sliced.
+	if method != "GET" || h1.Count(req.Fields, h1.KeyRange) != 1 ||
+		!faults.Has(fault.RangeOnPartial) && (resp.Status != 200 || h1.Count(resp.Fields, h1.KeyContentRange) > 0) {
 		return false, false
 	}
 	rv, _ := h1.Get(req.Fields, h1.KeyRange)
 	ifRange, _ := h1.Get(req.Fields, h1.KeyIfRange)
+	if faults.Has(fault.IfRangeIgnored) {
+		ifRange = nil
+	}
 	etag, _ := h1.Get(resp.Fields, h1.KeyETag)
 	lm, _ := h1.Get(resp.Fields, h1.KeyLastModified)
-	d := rangefilter.Decide(string(req.Method), string(rv), true, string(ifRange), string(etag), string(lm), size)
+	d := rangefilter.Decide(method, string(rv), true, string(ifRange), string(etag), string(lm), size)
+	if d.Kind == rangefilter.Multi && faults.Has(fault.RangeMultiFirstOnly) {
+		d = rangefilter.Decision{Kind: rangefilter.Single, Ranges: d.Ranges[:1]}
+	}
 
 	var body []byte // Multi: the whole representation
 	switch d.Kind {
@@ -41,10 +55,18 @@ func (c *clientConn) serveRange(ex *exchange, h *respHead, rf h1.Framing) (handl
 		// RFC 9110 §15.5.17: 416 with Content-Range: bytes */size. The
 		// representation's encoding and type do not describe an empty body.
 		h.status, h.reason = 416, nil
+		if faults.Has(fault.RangeUnsatisfiable206) {
+			h.status = 206
+		}
 		h.drop = 1<<h1.KeyContentEncoding | 1<<h1.KeyContentType | 1<<h1.KeyAcceptRanges
-		h.extra = []byte("Content-Range: " + rangefilter.UnsatisfiedRange(size) + "\r\n")
+		if !faults.Has(fault.Range416WithoutContentRange) {
+			h.extra = []byte("Content-Range: " + rangefilter.UnsatisfiedRange(size) + "\r\n")
+		}
 		h.out, h.length = outLength, 0
 	case rangefilter.Single:
+		if faults.Has(fault.RangeEndExclusive) {
+			d.Ranges[0].End-- // last-pos read as exclusive (bytes=10-10 selects nothing)
+		}
 		r := d.Ranges[0]
 		h.status, h.reason = 206, nil
 		h.extra = []byte("Content-Range: " + rangefilter.ContentRange(r, size) + "\r\n")
@@ -72,7 +94,7 @@ func (c *clientConn) serveRange(ex *exchange, h *respHead, rf h1.Framing) (handl
 		h.out, h.length = outLength, n
 		h.close = ex.closeClient
 		ex.status = h.status
-		b := appendResponseHead(c.scratch[:0], resp, h)
+		b := appendResponseHead(c.scratch[:0], resp, h, faults)
 		c.scratch = b[:0]
 		if _, err := c.bw.Write(b); err != nil {
 			return true, c.abandon(ex)
@@ -88,7 +110,7 @@ func (c *clientConn) serveRange(ex *exchange, h *respHead, rf h1.Framing) (handl
 
 	h.close = ex.closeClient
 	ex.status = h.status
-	b := appendResponseHead(c.scratch[:0], resp, h)
+	b := appendResponseHead(c.scratch[:0], resp, h, faults)
 	c.scratch = b[:0]
 	if _, err := c.bw.Write(b); err != nil {
 		return true, c.abandon(ex)
@@ -116,7 +138,7 @@ func (c *clientConn) serveRange(ex *exchange, h *respHead, rf h1.Framing) (handl
 // sendBuffered sends the 200 response with a body already read.
 func (c *clientConn) sendBuffered(ex *exchange, h *respHead, rf h1.Framing, body []byte) bool {
 	ex.status = h.status
-	b := appendResponseHead(c.scratch[:0], &c.resp, h)
+	b := appendResponseHead(c.scratch[:0], &c.resp, h, c.p.faults)
 	c.scratch = b[:0]
 	c.bw.Write(b)
 	c.bw.Write(body)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // switchProtocols handles a 101 from the origin. The tunnel opens only if
@@ -16,7 +17,9 @@ import (
 // offer; §15.2.2: a 101 MUST carry Upgrade). Otherwise: 502, and the
 // upstream connection, now in an unknown state, is dropped.
 func (c *clientConn) switchProtocols(ex *exchange) bool {
-	if !ex.upgrade || !upgradeOffered(c.resp.Fields, c.req.Fields) {
+	switch faults := c.p.faults; {
+	case !ex.upgrade && !faults.Has(fault.UpgradeUnsolicited101),
+		ex.upgrade && !upgradeOffered(c.resp.Fields, c.req.Fields) && !faults.Has(fault.UpgradeProtocolUnchecked):
 		return c.badGateway(ex, "unexpected 101 from upstream")
 	}
 	// The request (and its body) must be complete before the connection
@@ -25,6 +28,17 @@ func (c *clientConn) switchProtocols(ex *exchange) bool {
 		return c.abandon(ex)
 	}
 	h := respHead{status: 101, reason: c.resp.Reason, out: outTunnel, length: -1}
+	if c.p.faults.Has(fault.Upgrade101StaysHTTP) {
+		// Relay the 101 as an ordinary response without content and carry on.
+		h.out = outNone
+		b := appendResponseHead(c.scratch[:0], &c.resp, &h, c.p.faults)
+		c.scratch = b[:0]
+		ex.status = 101
+		if _, err := c.bw.Write(b); err != nil || c.bw.Flush() != nil {
+			return c.abandon(ex)
+		}
+		return c.finish(ex, h1.Framing{Kind: h1.BodyNone})
+	}
 	return c.openTunnel(ex, &h)
 }
 
@@ -38,7 +52,7 @@ func (c *clientConn) connectTunnel(ex *exchange) bool {
 
 func (c *clientConn) openTunnel(ex *exchange, h *respHead) bool {
 	ex.status = h.status
-	b := appendResponseHead(c.scratch[:0], &c.resp, h)
+	b := appendResponseHead(c.scratch[:0], &c.resp, h, c.p.faults)
 	c.scratch = b[:0]
 	if _, err := c.bw.Write(b); err != nil {
 		return c.abandon(ex)
@@ -46,6 +60,12 @@ func (c *clientConn) openTunnel(ex *exchange, h *respHead) bool {
 	if err := c.bw.Flush(); err != nil {
 		return c.abandon(ex)
 	}
+	return c.runTunnel(ex)
+}
+
+// runTunnel turns both connections into a tunnel once the answer that
+// opens it was sent, and closes both when it ends.
+func (c *clientConn) runTunnel(ex *exchange) bool {
 	up := ex.up
 	// Bytes already buffered on either side belong to the tunnel: what the
 	// client sent after the request, what the origin sent after the 101.

@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"github.com/proxyspec/proxyspec/proxy/h1"
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
-
-// maxIdleAge is how long a pooled connection may sit idle before it is
-// dropped instead of reused.
-const maxIdleAge = 50 * time.Second
 
 // upConn is one connection to an upstream.
 type upConn struct {
@@ -23,20 +20,24 @@ type upConn struct {
 	reused bool      // served an earlier request
 	idleAt time.Time // when it entered the pool
 	alive  aliveChecker
+	closed bool // close was called (reported to the observer once)
 }
 
 // upstreamPool dials an upstream and keeps its idle connections.
 type upstreamPool struct {
+	faults fault.Set
 	opts   UpstreamOptions
 	dialer net.Dialer
+	group  string   // upstream group name, for the observer
+	obs    Observer // set by the group; never nil in use
 
 	mu     sync.Mutex
 	idle   []*upConn // LIFO: the most recently used connection is the warmest
 	closed bool
 }
 
-func newUpstreamPool(o UpstreamOptions) *upstreamPool {
-	return &upstreamPool{opts: o, dialer: net.Dialer{Timeout: o.ConnectTimeout}}
+func newUpstreamPool(o UpstreamOptions, faults fault.Set) *upstreamPool {
+	return &upstreamPool{faults: faults, opts: o, dialer: net.Dialer{Timeout: o.ConnectTimeout}}
 }
 
 var bufWriterPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
@@ -57,17 +58,20 @@ func (p *upstreamPool) get(ctx context.Context, fresh bool) (*upConn, error) {
 		p.mu.Unlock()
 		// A connection the origin closed (or wrote to) while idle is
 		// useless: drop it rather than lose a request on it.
-		if time.Since(u.idleAt) < maxIdleAge && u.alive.check() {
+		if time.Since(u.idleAt) < p.opts.IdleTimeout && u.alive.check() {
 			u.reused = true
 			u.tc.reset(u.tc.Conn, p.opts.ReadTimeout, p.opts.WriteTimeout)
+			p.obs.PoolGet(p.group, p.opts.Addr, true)
 			return u, nil
 		}
 		u.close()
 	}
+	p.obs.PoolGet(p.group, p.opts.Addr, false)
 	nc, err := p.dialer.DialContext(ctx, "tcp", p.opts.Addr)
 	if err != nil {
 		return nil, err
 	}
+	p.obs.UpstreamConnOpened(p.group, p.opts.Addr)
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
@@ -82,14 +86,17 @@ func (p *upstreamPool) get(ctx context.Context, fresh bool) (*upConn, error) {
 
 // put returns a connection whose last exchange ended cleanly.
 func (p *upstreamPool) put(u *upConn) {
-	if len(u.rd.Buffered()) != 0 || u.bw.Buffered() != 0 {
+	stray := len(u.rd.Buffered()) != 0
+	if stray && !p.faults.Has(fault.UpstreamStrayBytesPooled) || u.bw.Buffered() != 0 {
 		u.close() // never pool a connection with stray bytes
 		return
 	}
 	u.tc.Conn.SetDeadline(time.Time{})
 	u.tc.measure = false
-	u.rd.Release()
-	u.rd.Reset(&u.tc, 0)
+	if !stray {
+		u.rd.Release()
+		u.rd.Reset(&u.tc, 0)
+	}
 	u.idleAt = time.Now()
 	p.mu.Lock()
 	if p.closed || len(p.idle) >= p.opts.MaxIdle {
@@ -112,7 +119,30 @@ func (p *upstreamPool) close() {
 	}
 }
 
+// dropExpired closes idle connections older than the idle timeout.
+func (p *upstreamPool) dropExpired(now time.Time) {
+	p.mu.Lock()
+	// The idle list is in pooling order: the oldest come first.
+	i := 0
+	for i < len(p.idle) && now.Sub(p.idle[i].idleAt) >= p.opts.IdleTimeout {
+		i++
+	}
+	expired := make([]*upConn, i)
+	copy(expired, p.idle[:i])
+	n := copy(p.idle, p.idle[i:])
+	clear(p.idle[n:])
+	p.idle = p.idle[:n]
+	p.mu.Unlock()
+	for _, u := range expired {
+		u.close()
+	}
+}
+
 func (u *upConn) close() {
+	if !u.closed {
+		u.closed = true
+		u.pool.obs.UpstreamConnClosed(u.pool.group, u.pool.opts.Addr)
+	}
 	u.tc.Conn.Close()
 	u.rd.Release()
 	if u.bw != nil {

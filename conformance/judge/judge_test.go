@@ -73,13 +73,14 @@ func fwd(conn int, at time.Duration, label, head, body string) *wire.OriginReque
 }
 
 type script struct {
-	final   []*wire.Response
-	closed  bool
-	probe   *wire.Response // nil: probe sent, no answer
-	noProbe bool
-	origin  []*wire.OriginRequest
-	stray   string
-	version string
+	final      []*wire.Response
+	closed     bool
+	probe      *wire.Response // nil: probe sent, no answer
+	noProbe    bool
+	origin     []*wire.OriginRequest
+	stray      string
+	version    string
+	parseError string
 }
 
 func transcript(s script) *wire.Transcript {
@@ -87,7 +88,7 @@ func transcript(s script) *wire.Transcript {
 	if version == "" {
 		version = "HTTP/1.1"
 	}
-	cc := &wire.ClientConn{ID: 1, Closed: s.closed, Final: s.final,
+	cc := &wire.ClientConn{ID: 1, Closed: s.closed, Final: s.final, ParseError: s.parseError,
 		Requests: []wire.SentRequest{{Label: "a", Method: "GET", Version: version}},
 		Sent:     []byte("GET /" + nonce + "/a HTTP/1.1\r\n\r\n")}
 	if !s.closed && !s.noProbe {
@@ -151,6 +152,10 @@ func TestJudge(t *testing.T) {
 			script{final: []*wire.Response{resp(200, "a")}, probe: probeOK, origin: []*wire.OriginRequest{
 				fwd(1, 1, "a", cleanHead, ""), fwd(1, 2, "smuggled", "GET /NONCE/smuggled HTTP/1.1\r\nHost: h\r\n\r\n", "")}},
 			reports.Fail, OracleDesync, "smuggled"},
+		{"a target the proxy rewrote into another label fails, not called smuggled", mustCase(t, "MUST", "", "a=2xx"),
+			script{final: []*wire.Response{resp(200, "aHTTP")}, closed: true, origin: []*wire.OriginRequest{
+				fwd(1, 1, "aHTTP", "GET /NONCE/aHTTP/1.1 HTTP/1.1\r\nHost: h\r\n\r\n", "")}},
+			reports.Fail, OracleDesync, "never sent: the proxy rewrote"},
 		{"unlabelled request at the origin fails", mustCase(t, "MUST", "", "a=2xx"),
 			script{final: []*wire.Response{resp(200, "a")}, probe: probeOK, origin: []*wire.OriginRequest{
 				fwd(1, 1, "a", cleanHead, ""), fwd(1, 2, "", "GPOST /x HTTP/1.1\r\n\r\n", "")}},
@@ -190,6 +195,10 @@ func TestJudge(t *testing.T) {
 		{"chunked to an HTTP/1.0 client fails", mustCase(t, "MAY", "", "a=2xx"),
 			script{version: "HTTP/1.0", final: []*wire.Response{resp(200, "a", "Transfer-Encoding", "chunked")}, closed: true},
 			reports.Fail, OracleResponse, "HTTP/1.0"},
+		{"unparseable answer fails", mustCase(t, "MAY", "", "a=none"),
+			script{final: nil, closed: true, parseError: "not an HTTP response"}, reports.Fail, OracleResponse, "not an HTTP response"},
+		{"an HTTP/0.9-style answer to an HTTP/0.9 request is a choice", mustCase(t, "MAY", "", "a=none"),
+			script{version: "HTTP/0.9", final: nil, closed: true, parseError: "not an HTTP response"}, reports.Info, "", "MAY choice"},
 		{"1xx to an HTTP/1.0 client fails", mustCase(t, "MAY", "", "a=2xx"),
 			script{version: "HTTP/1.0", final: []*wire.Response{func() *wire.Response {
 				r := resp(200, "a")

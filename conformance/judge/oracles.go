@@ -9,6 +9,31 @@ import (
 	"github.com/proxyspec/proxyspec/reports"
 )
 
+// clientSent reports whether the marker /NONCE/label appears, as a whole path segment, in the bytes
+// the client sent on any connection.
+func (v *view) clientSent(label string) bool {
+	marker := []byte("/" + v.t.Nonce + "/" + label)
+	for _, cc := range v.t.Client {
+		for rest := cc.Sent; ; {
+			i := bytes.Index(rest, marker)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(marker):]
+			if len(rest) == 0 || !isLabelByte(rest[0]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isLabelByte reports whether c may continue the label after a marker, so that /N/ab does not count
+// as /N/a.
+func isLabelByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
 func fail(oracle, format string, args ...any) reports.Finding {
 	return reports.Finding{Verdict: reports.Fail, Oracle: oracle, Message: fmt.Sprintf(format, args...)}
 }
@@ -22,8 +47,12 @@ func (v *view) noDesync() []reports.Finding {
 		switch {
 		case rq.Label == "":
 			out = append(out, fail(OracleDesync, "origin received a request the client never sent: %q on upstream connection %d", firstLine(rq.RawHead), rq.Conn))
-		case !v.isIntended(rq.Label):
+		case !v.isIntended(rq.Label) && v.clientSent(rq.Label):
 			out = append(out, fail(OracleDesync, "origin received request %q, which the client only sent inside another message (smuggled) on upstream connection %d", rq.Label, rq.Conn))
+		case !v.isIntended(rq.Label):
+			// The label is nowhere in what the client sent: the proxy rewrote a target (joined it
+			// with the bytes after it, say) rather than split a message.
+			out = append(out, fail(OracleDesync, "origin received request %q, a marker the client never sent: the proxy rewrote a request target (%q) on upstream connection %d", rq.Label, firstLine(rq.RawHead), rq.Conn))
 		}
 	}
 	for _, oc := range v.t.Origin {
@@ -88,7 +117,7 @@ func (v *view) forwardedCleanly() []reports.Finding {
 func (v *view) responseFraming() []reports.Finding {
 	var out []reports.Finding
 	for _, cc := range v.t.Client {
-		if cc.ParseError != "" {
+		if cc.ParseError != "" && !asksHTTP09(cc) {
 			out = append(out, fail(OracleResponse, "client connection %d received bytes that are not an HTTP response: %s", cc.ID, cc.ParseError))
 		}
 		for i, rsp := range cc.Final {
@@ -115,6 +144,18 @@ func (v *view) responseFraming() []reports.Finding {
 		}
 	}
 	return out
+}
+
+// asksHTTP09 reports whether a request on cc claims HTTP/0.x: a server may answer it the HTTP/0.9
+// way, with a bare body and no status line, so such bytes are not a framing fault. The case's own
+// expectation records what the target chose.
+func asksHTTP09(cc *wire.ClientConn) bool {
+	for _, rq := range cc.Requests {
+		if strings.HasPrefix(rq.Version, "HTTP/0.") {
+			return true
+		}
+	}
+	return false
 }
 
 // headProblems lists the framing and syntax problems of a raw message head. The scan is written

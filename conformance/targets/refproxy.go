@@ -21,13 +21,21 @@ type Launched struct {
 	Target runner.Target
 	Info   reports.Target
 	procs  []*Process
+	// closers run after the processes stopped, in order: in-process servers, leftover process
+	// groups, scratch folders. Stop runs them once.
+	closers []func() error
 }
 
-// Stop stops every process of the target.
+// Stop stops every process of the target, then runs its closers. It is safe to call more than once.
 func (l *Launched) Stop() error {
 	var errs []error
 	for _, p := range l.procs {
 		errs = append(errs, p.Stop())
+	}
+	closers := l.closers
+	l.closers = nil
+	for _, c := range closers {
+		errs = append(errs, c())
 	}
 	return errors.Join(errs...)
 }
@@ -47,19 +55,10 @@ type Options struct {
 	// RefproxyBin is the refproxy binary; empty means: $PROXYSPEC_REFPROXY, then "refproxy" next
 	// to this executable, then on $PATH, then built from the module source if we run inside it.
 	RefproxyBin string
-}
-
-// Names lists the launchers.
-func Names() []string { return []string{"refproxy"} }
-
-// Launch starts the named proxy in front of origin (host:port).
-func Launch(ctx context.Context, name, origin string, o Options) (*Launched, error) {
-	switch name {
-	case "refproxy":
-		return launchRefproxy(ctx, origin, o)
-	default:
-		return nil, fmt.Errorf("unknown launcher %q (known: %s)", name, strings.Join(Names(), ", "))
-	}
+	// Faults are passed to every refproxy process as -fault NAME. Only a refproxy built with
+	// -tags proxyspec_faults accepts them (give it as RefproxyBin); conformance/faults uses this
+	// to prove each case able to fail.
+	Faults []string
 }
 
 var listeningRE = regexp.MustCompile(`listening on (\S+)`)
@@ -75,6 +74,9 @@ func launchRefproxy(ctx context.Context, origin string, o Options) (*Launched, e
 	l := &Launched{Info: reports.Target{Name: "refproxy", Version: refproxyVersion(bin)}}
 	start := func(extra ...string) (string, error) {
 		argv := append([]string{bin, "-listen", "127.0.0.1:0", "-upstream", origin}, extra...)
+		for _, f := range o.Faults {
+			argv = append(argv, "-fault", f)
+		}
 		p, addr, err := Start(ctx, "refproxy", argv, nil, listeningRE, 10*time.Second)
 		if err != nil {
 			return "", err
@@ -165,22 +167,32 @@ func buildRefproxy(ctx context.Context, root string) (string, error) {
 			gobin = "/usr/local/go/bin/go"
 		}
 	}
-	dir, err := os.MkdirTemp("", "proxyspec-refproxy-")
+	// One binary per user in the cache, replaced atomically: concurrent builders (parallel test
+	// packages, fuzzing workers) never see a half-written file, a running proxy keeps its inode,
+	// and nothing is left in /tmp when a process dies without cleaning up. go build's own cache
+	// makes the rebuild cheap.
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "proxyspec", "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("build refproxy: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".refproxy-*")
 	if err != nil {
 		return "", fmt.Errorf("build refproxy: %w", err)
 	}
-	out := filepath.Join(dir, "refproxy")
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", out, "./proxy/cmd/refproxy")
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.CommandContext(ctx, gobin, "build", "-o", tmp.Name(), "./proxy/cmd/refproxy")
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build refproxy from %s: %v\n%s", root, err, msg)
 	}
-	return out, nil
-}
-
-// Cleanup removes the refproxy binary built by this process, if any.
-func Cleanup() {
-	if built != "" {
-		os.RemoveAll(filepath.Dir(built))
+	out := filepath.Join(dir, "refproxy")
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return "", fmt.Errorf("build refproxy: %w", err)
 	}
+	return out, nil
 }

@@ -243,6 +243,11 @@ type oconn struct {
 
 	tunnelCase *ocase
 	closeAfter bool
+
+	// continued: the interim answer to "Expect: 100-continue" went out for c.req; skip is how
+	// many leading bytes of its scripted answer that interim answer already sent.
+	continued bool
+	skip      int
 }
 
 func (c *oconn) serve() {
@@ -460,6 +465,7 @@ func (c *oconn) body(now time.Time, out *[][]byte) bool {
 	switch r.Framing {
 	case "length":
 		if int64(len(c.in)) < c.clen {
+			c.sendContinue(now, r, cs, out)
 			return false
 		}
 		n = int(c.clen)
@@ -480,6 +486,7 @@ func (c *oconn) body(now time.Time, out *[][]byte) bool {
 				r.BodyError = "malformed chunked body (tolerated): " + cb.Lax
 			}
 		default:
+			c.sendContinue(now, r, cs, out)
 			return false
 		}
 	}
@@ -491,6 +498,7 @@ func (c *oconn) body(now time.Time, out *[][]byte) bool {
 	c.consume(n)
 	c.req, c.reqCase, c.mode = nil, nil, mHead
 	c.answer(now, r, cs, out)
+	c.continued, c.skip = false, 0
 	if c.closeAfter {
 		c.mode = mStop
 	}
@@ -536,12 +544,57 @@ func (c *oconn) answer(now time.Time, r *OriginRequest, cs *ocase, out *[][]byte
 		}
 		ans = echo(nonce, label, r.Method == "HEAD")
 	}
+	if c.skip > 0 && c.skip <= len(ans) {
+		ans = ans[c.skip:] // its interim part went out while the body was due
+	}
 	if live(cs) {
-		r.Answer = ans
+		r.Answer = append(r.Answer, ans...)
 		v := cs.view(c)
 		v.Chunks = append(v.Chunks, Chunk{At: now.Sub(cs.start), Dir: OriginToProxy, Data: ans})
 	}
 	*out = append(*out, ans)
+}
+
+// sendContinue answers "Expect: 100-continue" while the body is still due, as an origin must not
+// wait for the body first (RFC 9110 10.1.1): a proxy that forwards the expectation may hold the
+// body back until it sees the 100. The interim answer is the leading 1xx of the case's next
+// scripted answer, if it starts with one (then not sent twice), else "100 Continue" for an echo.
+func (c *oconn) sendContinue(now time.Time, r *OriginRequest, cs *ocase, out *[][]byte) {
+	if c.continued || c.held || !strings.HasPrefix(r.Version, "HTTP/1.1") {
+		return
+	}
+	expect := false
+	for _, v := range fieldValues(r.Fields, "Expect") {
+		expect = expect || strings.Contains(strings.ToLower(v), "100-continue")
+	}
+	if !expect {
+		return
+	}
+	c.continued = true
+	interim := []byte("HTTP/1.1 100 Continue\r\n\r\n")
+	if live(cs) && r.Label != "" && !r.Probe && cs.next < len(cs.actions) {
+		act := cs.actions[cs.next]
+		switch act.Kind {
+		case corpus.Respond:
+			v := cs.vars
+			v.Label = r.Label
+			b := act.Bytes.Expand(v)
+			end := bytes.Index(b, []byte("\r\n\r\n"))
+			if !bytes.HasPrefix(b, []byte("HTTP/1.1 100 ")) || end < 0 {
+				return // the script answers without a 100: let it
+			}
+			interim = b[:end+4]
+			c.skip = len(interim)
+		case corpus.Hold, corpus.Close:
+			return
+		}
+	}
+	if live(cs) {
+		r.Answer = append(r.Answer, interim...)
+		v := cs.view(c)
+		v.Chunks = append(v.Chunks, Chunk{At: now.Sub(cs.start), Dir: OriginToProxy, Data: interim})
+	}
+	*out = append(*out, interim)
 }
 
 // echo is the origin's default answer.

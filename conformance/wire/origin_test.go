@@ -398,3 +398,52 @@ func TestOriginCloseEndsEverything(t *testing.T) {
 		t.Errorf("views after Close = %+v", views)
 	}
 }
+
+// TestOriginContinue: a proxy that forwards "Expect: 100-continue" and holds the body back until
+// it sees the 100 gets one, before the body; a scripted answer that starts with its own 100 is
+// split, so the 100 is sent once.
+func TestOriginContinue(t *testing.T) {
+	tests := []struct {
+		name    string
+		actions []corpus.Action
+		interim []int
+		final   int
+	}{
+		{"echo", nil, []int{100}, 200},
+		{"scripted 100 then final", []corpus.Action{{Kind: corpus.Respond, Bytes: tpl(
+			"HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\nHTTP/1.1 201 Created\r\nX-Proxyspec-Label: {label}\r\nContent-Length: 0\r\n\r\n")}},
+			[]int{100}, 201},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOrigin(t)
+			o.Register(nA, tt.actions, corpus.Vars{Host: "h"})
+			c := dial(t, o.Addr(), nA, "a")
+			send(t, c, "POST /"+nA+"/a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+			// The body is held back until the 100 has arrived.
+			eventually(t, "a 100 Continue before the body", func() bool {
+				var got bool
+				c.Peek(func(cc *ClientConn) { got = strings.HasPrefix(string(cc.Received), "HTTP/1.1 100 ") })
+				return got
+			})
+			send(t, c, "hello")
+			waitFinal(t, c, 1)
+			views := o.Finish(nA)
+			cc := c.Close()
+			var interim []int
+			for _, r := range cc.Final[0].Interim {
+				interim = append(interim, r.Status)
+			}
+			if diff := cmp.Diff(tt.interim, interim); diff != "" {
+				t.Errorf("interim statuses (-want +got):\n%s", diff)
+			}
+			if cc.Final[0].Status != tt.final {
+				t.Errorf("final status %d, want %d", cc.Final[0].Status, tt.final)
+			}
+			if len(views) != 1 || string(views[0].Requests[0].Body) != "hello" {
+				t.Fatalf("origin views %+v", views)
+			}
+			equalBytes(t, "answer = what was sent", views[0].Requests[0].Answer, cc.Received)
+		})
+	}
+}

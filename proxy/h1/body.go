@@ -3,6 +3,8 @@ package h1
 import (
 	"bytes"
 	"io"
+
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
 )
 
 // Chunked framing bounds.
@@ -29,6 +31,7 @@ const (
 // Reader's buffer. It stops exactly at the end of the body, so what follows
 // (a pipelined message) stays buffered.
 type BodyReader struct {
+	faults   fault.Set // of the message (from its Framing)
 	rd       *Reader
 	kind     BodyKind
 	left     int64 // bytes left in a Length body or in the current chunk
@@ -45,7 +48,7 @@ type BodyReader struct {
 // the content bytes; beyond it Next returns ErrBodyTooLarge. maxFields caps
 // trailer fields.
 func (b *BodyReader) Reset(rd *Reader, f Framing, limit int64, maxFields int) {
-	*b = BodyReader{rd: rd, kind: f.Kind, limit: limit, trailers: b.trailers[:0], maxField: maxFields}
+	*b = BodyReader{faults: f.faults, rd: rd, kind: f.Kind, limit: limit, trailers: b.trailers[:0], maxField: maxFields}
 	switch f.Kind {
 	case BodyLength:
 		b.left = f.Length
@@ -133,6 +136,19 @@ func (b *BodyReader) next(max int) ([]byte, error) {
 				}
 			}
 			if d := b.rd.Buffered(); d[0] != '\r' || d[1] != '\n' {
+				switch lf := bytes.IndexByte(d, '\n'); {
+				case b.faults.Has(fault.ChunkDataCRLFOptional):
+					b.state = chunkSize // the next chunk-size line starts right here
+					continue
+				case lf >= 0 && b.faults.Has(fault.ChunkDataSpillIgnored):
+					b.rd.Discard(lf + 1)
+					b.state = chunkSize
+					continue
+				case b.faults.Has(fault.ChunkDataCRLFUnchecked):
+					b.rd.Discard(2)
+					b.state = chunkSize
+					continue
+				}
 				return nil, errChunkCRLF
 			}
 			b.rd.Discard(2)
@@ -162,7 +178,7 @@ func (b *BodyReader) data(max int, chunk bool) ([]byte, error) {
 		}
 	}
 	d := b.rd.Buffered()
-	if int64(len(d)) > b.left {
+	if int64(len(d)) > b.left && (chunk || !b.faults.Has(fault.BodyOverreadForwarded)) {
 		d = d[:b.left]
 	}
 	if len(d) > max {
@@ -170,7 +186,7 @@ func (b *BodyReader) data(max int, chunk bool) ([]byte, error) {
 	}
 	b.rd.Discard(len(d))
 	b.left -= int64(len(d))
-	if b.left == 0 && !chunk {
+	if b.left <= 0 && !chunk {
 		b.done = true
 	}
 	return b.count(d)
@@ -188,6 +204,10 @@ func (b *BodyReader) count(d []byte) ([]byte, error) {
 func (b *BodyReader) fill() error {
 	err := b.rd.Fill()
 	if err == io.EOF {
+		if b.faults.Has(fault.BodyEOFAsEnd) {
+			b.done = true // the body ends where the peer stopped
+			return io.EOF
+		}
 		return io.ErrUnexpectedEOF
 	}
 	return err
@@ -211,10 +231,22 @@ func (b *BodyReader) readSizeLine() error {
 		}
 	}
 	line := b.rd.Buffered()[:lf]
-	if lf == 0 || line[lf-1] != '\r' {
+	switch {
+	case lf > 0 && line[lf-1] == '\r':
+		line = line[:lf-1]
+	case !b.faults.Has(fault.ChunkLineBareLF):
 		return errBareLF
 	}
-	line = line[:lf-1]
+	if len(line) == 0 && b.faults.Has(fault.ChunkExtraCRLFSkipped) {
+		b.rd.Discard(lf + 1)
+		return nil // still expecting a chunk-size line
+	}
+	if b.faults.Has(fault.ChunkSizeStrtol) {
+		line = bytes.TrimLeft(line, "+-")
+		if len(line) > 2 && line[0] == '0' && line[1]|0x20 == 'x' {
+			line = line[2:]
+		}
+	}
 	var size int64
 	k := 0
 	for ; k < len(line); k++ {
@@ -222,15 +254,20 @@ func (b *BodyReader) readSizeLine() error {
 		if v < 0 {
 			break
 		}
+		if b.faults.Has(fault.ChunkSizeOverflowWraps) {
+			size = int64(uint32(size<<4 | int64(v))) // a 32-bit accumulator
+			continue
+		}
 		if size > (1<<62)>>4 {
 			return errChunkSize // overflow guard, RFC 9112 §7.1
 		}
 		size = size<<4 | int64(v)
 	}
-	if k == 0 {
+	if k == 0 || k > 1 && line[0] == '0' && b.faults.Has(fault.ChunkSizeCanonicalOnly) ||
+		b.faults.Has(fault.ChunkSizeCanonicalOnly) && bytes.ContainsAny(line[:k], "ABCDEF") {
 		return errChunkSize
 	}
-	if ext := line[k:]; len(ext) > 0 {
+	if ext := line[k:]; len(ext) > 0 && !b.faults.Has(fault.ChunkLineTailIgnored) {
 		if bytes.IndexByte(ext, '\r') >= 0 {
 			return errBareCR
 		}
@@ -238,11 +275,15 @@ func (b *BodyReader) readSizeLine() error {
 		if b.extBytes > MaxChunkExtBytes {
 			return errChunkExtLong
 		}
-		if !validChunkExt(ext) {
+		if !validChunkExt(ext) || b.faults.Has(fault.ChunkExtRejected) {
 			return errChunkExt
 		}
 	}
 	b.rd.Discard(lf + 1)
+	if size == 0 && b.faults.Has(fault.ChunkTrailerNotRead) {
+		b.done = true
+		return nil
+	}
 	if size == 0 {
 		b.state = chunkTrailer // last-chunk
 		return nil
@@ -304,7 +345,7 @@ func trimLeftOWS(p []byte) []byte {
 // same rules as a head.
 func (b *BodyReader) readTrailers() error {
 	for {
-		fields, n, err := parseFields(b.rd.Buffered(), b.trailers[:0], b.maxField)
+		fields, n, err := parseFields(b.rd.Buffered(), b.trailers[:0], b.maxField, b.faults)
 		b.trailers = fields
 		if err == nil {
 			b.rd.Discard(n)

@@ -1,5 +1,11 @@
 package h1
 
+import (
+	"bytes"
+
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
+)
+
 // BodyKind says how a message body is delimited.
 type BodyKind uint8
 
@@ -30,7 +36,8 @@ func (k BodyKind) String() string {
 
 // Framing is the outcome of the message body length rules.
 type Framing struct {
-	Kind BodyKind
+	faults fault.Set // of the message, passed on to its BodyReader
+	Kind   BodyKind
 	// Length is the Content-Length for BodyLength. For a response without
 	// content (HEAD, 204, 304) it is the Content-Length the origin announced,
 	// or -1 if it announced none.
@@ -54,12 +61,28 @@ const maxCLDigits = 18
 func RequestFraming(r *Request) (Framing, error) {
 	te := Count(r.Fields, KeyTransferEncoding)
 	cl := Count(r.Fields, KeyContentLength)
+	switch {
+	case r.faults.Has(fault.ContentEncodingChunkedFrames) && HasToken(r.Fields, KeyContentEncoding, "chunked"):
+		return Framing{faults: r.faults, Kind: BodyChunked}, nil
+	case r.faults.Has(fault.ConnectionHidesContentLength) && HasToken(r.Fields, KeyConnection, "content-length"),
+		r.faults.Has(fault.CLIgnored):
+		cl = 0
+	case r.faults.Has(fault.TEIgnored):
+		te = 0
+	}
 
 	// Step 3: both Transfer-Encoding and Content-Length. RFC 9112 §6.1 lets
 	// a server reject such a request or process it by Transfer-Encoding
 	// alone; either way it MUST close. We reject (400, then close).
 	if te > 0 && cl > 0 {
-		return Framing{}, errCLAndTE
+		switch {
+		case r.faults.Has(fault.CLTEContentLengthWins):
+			te = 0
+		case r.faults.Has(fault.CLTEKeepAlive):
+			cl = 0 // and nothing asks the caller to close
+		default:
+			return Framing{}, errCLAndTE
+		}
 	}
 	// Step 4: Transfer-Encoding present.
 	if te > 0 {
@@ -67,14 +90,18 @@ func RequestFraming(r *Request) (Framing, error) {
 		if r.Version == HTTP10 {
 			return Framing{}, errTE10
 		}
-		tc, err := parseCodings(r.Fields)
+		tc, err := parseCodings(r.Fields, r.faults)
 		switch {
 		case err != nil:
 			return Framing{}, err
 		case tc.chunked > 1:
 			return Framing{}, errTETwice // §6.1: MUST NOT apply chunked twice
 		case tc.chunked == 1 && !tc.chunkedFinal:
-			return Framing{}, errTENotFinal // §6.3 step 4: 400 and close
+			if !r.faults.Has(fault.ChunkedNotFinalAccepted) {
+				return Framing{}, errTENotFinal // §6.3 step 4: 400 and close
+			}
+		case tc.others > 0 && tc.chunked == 0 && r.faults.Has(fault.UnknownCodingIgnored):
+			te = 0 // framed below as if Transfer-Encoding were absent
 		case tc.others > 0:
 			// §6.1: a server SHOULD answer 501 to a transfer coding it does
 			// not understand; we only implement chunked.
@@ -82,23 +109,42 @@ func RequestFraming(r *Request) (Framing, error) {
 		case tc.chunked == 0:
 			return Framing{}, errTEMalformed // empty list
 		}
-		return Framing{Kind: BodyChunked}, nil
+		if te > 0 {
+			return Framing{faults: r.faults, Kind: BodyChunked}, nil
+		}
 	}
 	// Step 5: Content-Length. Several field lines, or a list value (even of
 	// identical numbers, which RFC 9110 §8.6 MAY collapse), are rejected.
 	if cl > 0 {
-		if cl > 1 {
+		if cl > 1 && !r.faults.Has(fault.CLFirstWins) && !r.faults.Has(fault.CLLastWins) {
 			return Framing{}, errCLMultiple
 		}
 		v, _ := Get(r.Fields, KeyContentLength)
-		n, ok := ParseContentLength(v)
+		if cl > 1 && r.faults.Has(fault.CLLastWins) {
+			v = lastValue(r.Fields, KeyContentLength)
+		}
+		n, ok := parseContentLength(v, r.faults)
 		if !ok {
 			return Framing{}, errCLInvalid
 		}
-		return Framing{Kind: BodyLength, Length: n}, nil
+		return Framing{faults: r.faults, Kind: BodyLength, Length: n}, nil
 	}
 	// Step 7: neither: the body length is 0, in every HTTP version.
-	return Framing{Kind: BodyNone}, nil
+	if r.Version == HTTP10 && r.faults.Has(fault.HTTP10BodyUntilClose) {
+		return Framing{faults: r.faults, Kind: BodyClose}, nil
+	}
+	return Framing{faults: r.faults, Kind: BodyNone}, nil
+}
+
+// lastValue returns the value of the last field line with the given key.
+func lastValue(fields []Field, key Key) []byte {
+	var v []byte
+	for i := range fields {
+		if fields[i].Key == key {
+			v = fields[i].Value
+		}
+	}
+	return v
 }
 
 // ResponseFraming decides the body length of a response to a request with
@@ -112,30 +158,38 @@ func ResponseFraming(method []byte, r *Response) (Framing, error) {
 	// an invalid one is §6.3 step 5's unrecoverable error: 502.
 	length := int64(-1)
 	if cl > 0 && te == 0 {
-		if cl > 1 {
-			return Framing{}, errCLMultiple
-		}
 		v, _ := Get(r.Fields, KeyContentLength)
-		n, ok := ParseContentLength(v)
-		if !ok {
+		n, ok := parseContentLength(v, r.faults)
+		switch {
+		case cl == 1 && ok:
+			length = n
+		case r.faults.Has(fault.ResponseInvalidCLReadToClose):
+			// length stays unknown: read until close (step 8)
+		case cl > 1:
+			return Framing{}, errCLMultiple
+		default:
 			return Framing{}, errCLInvalid
 		}
-		length = n
 	}
 
 	// Step 1: responses to HEAD, 1xx, 204 and 304 end at the head.
-	if string(method) == "HEAD" || r.Status < 200 || r.Status == 204 || r.Status == 304 {
-		return Framing{Kind: BodyNone, Length: length, Announced: te > 0 || length > 0}, nil
+	head := string(method) == "HEAD" || r.faults.Has(fault.MethodCaseInsensitive) && EqualFold(method, "HEAD")
+	noContent := head && !r.faults.Has(fault.HeadResponseBodyRead) ||
+		r.Status < 200 ||
+		r.Status == 204 && !r.faults.Has(fault.Response204BodyRead) ||
+		r.Status == 304 && !r.faults.Has(fault.Response304BodyRead)
+	if noContent {
+		return Framing{faults: r.faults, Kind: BodyNone, Length: length, Announced: te > 0 || length > 0}, nil
 	}
 	// Step 2: a 2xx to CONNECT switches to tunnel mode; CL/TE are ignored.
 	if string(method) == "CONNECT" && r.Status < 300 {
-		return Framing{Kind: BodyTunnel}, nil
+		return Framing{faults: r.faults, Kind: BodyTunnel}, nil
 	}
 	// Step 3: with both, Transfer-Encoding wins and a proxy MUST remove
 	// Content-Length (the caller never forwards it).
 	// Step 4: Transfer-Encoding present.
 	if te > 0 {
-		tc, err := parseCodings(r.Fields)
+		tc, err := parseCodings(r.Fields, r.faults)
 		switch {
 		case err != nil:
 			return Framing{}, err
@@ -144,23 +198,40 @@ func ResponseFraming(method []byte, r *Response) (Framing, error) {
 		case tc.chunked == 0 && tc.others == 0:
 			return Framing{}, errTEMalformed
 		case tc.chunkedFinal:
-			return Framing{Kind: BodyChunked, OtherCodings: tc.others > 0}, nil
+			return Framing{faults: r.faults, Kind: BodyChunked, OtherCodings: tc.others > 0}, nil
 		}
 		// Chunked is not final: the response is delimited by close.
-		return Framing{Kind: BodyClose, OtherCodings: true}, nil
+		return Framing{faults: r.faults, Kind: BodyClose, OtherCodings: true}, nil
 	}
 	// Step 5 (validated above) and step 6.
 	if length >= 0 {
-		return Framing{Kind: BodyLength, Length: length}, nil
+		return Framing{faults: r.faults, Kind: BodyLength, Length: length}, nil
 	}
 	// Step 8: neither: read until the server closes.
-	return Framing{Kind: BodyClose}, nil
+	if cl == 0 && r.faults.Has(fault.ResponseUnframedEmpty) {
+		return Framing{faults: r.faults, Kind: BodyNone, Length: -1}, nil
+	}
+	return Framing{faults: r.faults, Kind: BodyClose}, nil
 }
 
 // ParseContentLength parses Content-Length = 1*DIGIT (RFC 9110 §8.6) with at
 // most 18 digits: no sign, no spaces, no list.
-func ParseContentLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > maxCLDigits {
+func ParseContentLength(v []byte) (int64, bool) { return parseContentLength(v, fault.Set{}) }
+
+func parseContentLength(v []byte, faults fault.Set) (int64, bool) {
+	if faults.Has(fault.CLListFirstElement) {
+		if c := bytes.IndexByte(v, ','); c >= 0 {
+			v = trimOWS(v[:c])
+		}
+	}
+	sign := byte(0)
+	if len(v) > 1 && (v[0] == '+' || v[0] == '-') && faults.Has(fault.CLSignAccepted) {
+		sign, v = v[0], v[1:]
+	}
+	if len(v) > maxCLDigits && faults.Has(fault.CLDigitsTruncated) {
+		v = v[:maxCLDigits]
+	}
+	if len(v) == 0 || len(v) > maxCLDigits && !faults.Has(fault.CLOverflowWraps) {
 		return 0, false
 	}
 	var n int64
@@ -170,7 +241,8 @@ func ParseContentLength(v []byte) (int64, bool) {
 		}
 		n = n*10 + int64(c-'0')
 	}
-	return n, true
+	// n < 0: only a wrapped value (fault CLOverflowWraps)
+	return n, n >= 0 && (sign != '-' || n == 0)
 }
 
 // codings summarizes a Transfer-Encoding list.
@@ -189,14 +261,14 @@ const maxEmptyElements = 8
 // RFC 9112 §7. Empty elements are ignored, as RFC 9110 §5.6.1.2 requires
 // (up to maxEmptyElements); a list without any coding, quoted names,
 // malformed parameters and chunked with parameters are errors (400).
-func parseCodings(fields []Field) (codings, error) {
+func parseCodings(fields []Field, faults fault.Set) (codings, error) {
 	var tc codings
 	var err error
 	empty := 0
 	eachListElement(fields, KeyTransferEncoding, func(e []byte) bool {
 		if len(e) == 0 {
 			empty++
-			if empty > maxEmptyElements {
+			if empty > maxEmptyElements || faults.Has(fault.TEEmptyElementRejected) {
 				err = errTEMalformed
 				return false
 			}
@@ -213,8 +285,12 @@ func parseCodings(fields []Field) (codings, error) {
 			err = errTEMalformed
 			return false
 		}
-		if EqualFold(name, "chunked") {
-			if len(params) > 0 {
+		isChunked := EqualFold(name, "chunked")
+		if faults.Has(fault.CodingCaseSensitive) {
+			isChunked = string(name) == "chunked"
+		}
+		if isChunked {
+			if len(params) > 0 && !faults.Has(fault.ChunkedParametersIgnored) {
 				err = errTEMalformed
 				return false
 			}

@@ -1,6 +1,10 @@
 package h1
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/proxyspec/proxyspec/proxy/internal/fault"
+)
 
 // Version is an HTTP/1.x version: HTTP10 or HTTP11.
 type Version uint8
@@ -34,6 +38,10 @@ const (
 // Limits bound what a head parser accepts. Zero values are not defaults:
 // callers pass real limits.
 type Limits struct {
+	// Faults are the deliberate deviations of a fault-injection build
+	// (tag proxyspec_faults); always empty otherwise. Parsed messages and
+	// their framing carry them on to the body readers.
+	Faults         fault.Set
 	MaxHeadBytes   int // whole head, start-line to the empty line
 	MaxFields      int // field lines
 	MaxTargetBytes int // request-target
@@ -50,6 +58,7 @@ const maxLeadingEmptyLines = 4
 // are valid as long as that buffer is not reused. A Request is reusable:
 // parsing into it reuses the Fields array.
 type Request struct {
+	faults  fault.Set // from the Limits it was parsed with
 	Method  []byte
 	Target  []byte // as received
 	Version Version
@@ -102,6 +111,7 @@ func ParseRequest(b []byte, r *Request, lim Limits) (int, error) {
 func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 	r.Method, r.Target, r.Path, r.Host = nil, nil, nil, nil
 	r.Fields = r.Fields[:0]
+	r.faults = lim.Faults
 
 	// RFC 9112 §2.2: ignore a few empty lines (CRLF only) before the request-line.
 	i := 0
@@ -121,7 +131,7 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 		if b[i+1] != '\n' {
 			return 0, errBareCR
 		}
-		if empty == maxLeadingEmptyLines {
+		if empty == maxLeadingEmptyLines || lim.Faults.Has(fault.LeadingEmptyLineRejected) {
 			return 0, errTooManyEmpty
 		}
 		i += 2
@@ -136,14 +146,16 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 	if i == len(b) {
 		return 0, ErrIncomplete
 	}
-	if i == start || b[i] != ' ' {
+	anySpace := lim.Faults.Has(fault.RequestLineAnyWhitespace)
+	if i == start || b[i] != ' ' && !(anySpace && isSpace(b[i])) {
 		return 0, errMethod
 	}
 	r.Method = b[start:i]
 	i++
 
 	start = i
-	for i < len(b) && isTargetChar[b[i]] {
+	lenient := lim.Faults.Has(fault.TargetBytesUnchecked)
+	for i < len(b) && (isTargetChar[b[i]] || lenient && b[i] != ' ' && b[i] != '\r' && b[i] != '\n') {
 		i++
 		if i-start > lim.MaxTargetBytes {
 			return 0, errTargetTooLong // RFC 9112 §3: MUST answer 414
@@ -155,20 +167,29 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 	if i == start {
 		return 0, errRequestLine // empty target (e.g. two SP)
 	}
-	if b[i] != ' ' {
-		if b[i] == '\r' || b[i] == '\n' {
-			return 0, errVersionMissing // HTTP/0.9 simple request
-		}
+	switch {
+	case b[i] == ' ', anySpace && isSpace(b[i]):
+	case b[i] == '\r' || b[i] == '\n':
+		return 0, errVersionMissing // HTTP/0.9 simple request
+	default:
 		return 0, errTarget
+	}
+	if lim.Faults.Has(fault.TargetWithSpaces) {
+		i = lastSpaceOfLine(b, i)
 	}
 	r.Target = b[start:i]
 	i++
 
-	v, n, err := parseVersion(b[i:])
+	v, n, err := parseVersion(b[i:], lim.Faults)
 	if err != nil {
 		return 0, err
 	}
 	i += n
+	if lim.Faults.Has(fault.VersionPrefixParsed) {
+		for i < len(b) && b[i] != '\r' && b[i] != '\n' {
+			i++
+		}
+	}
 	switch {
 	case i >= len(b):
 		return 0, ErrIncomplete
@@ -178,6 +199,8 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 		return 0, errRequestLine
 	case i+1 >= len(b):
 		return 0, ErrIncomplete
+	case b[i+1] != '\n' && lim.Faults.Has(fault.BareCREndsRequestLine):
+		i-- // the CR alone ends the line
 	case b[i+1] != '\n':
 		return 0, errBareCR
 	}
@@ -188,7 +211,7 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 		return 0, err
 	}
 
-	fields, n, err := parseFields(b[i:], r.Fields, lim.MaxFields)
+	fields, n, err := parseFields(b[i:], r.Fields, lim.MaxFields, lim.Faults)
 	r.Fields = fields
 	if err != nil {
 		return 0, err
@@ -202,13 +225,13 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 // parseVersion parses HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3),
 // case-sensitive. It reports ErrIncomplete only while b is a prefix of a
 // valid version.
-func parseVersion(b []byte) (Version, int, error) {
+func parseVersion(b []byte, faults fault.Set) (Version, int, error) {
 	const pfx = "HTTP/"
 	for k := 0; k < len(pfx); k++ {
 		if k >= len(b) {
 			return 0, 0, ErrIncomplete
 		}
-		if b[k] != pfx[k] {
+		if b[k] != pfx[k] && !(faults.Has(fault.VersionCaseInsensitive) && lower(b[k]) == lower(pfx[k])) {
 			return 0, 0, errVersion
 		}
 	}
@@ -229,11 +252,31 @@ func parseVersion(b []byte) (Version, int, error) {
 		return 0, 0, errVersion505 // RFC 9110 §15.6.6
 	case minor == '0':
 		return HTTP10, 8, nil
+	case minor > '1' && faults.Has(fault.HTTP1xRejected):
+		return 0, 0, errVersion505
 	}
 	return HTTP11, 8, nil
 }
 
+// isSpace reports ASCII whitespace other than SP (for fault
+// RequestLineAnyWhitespace): HTAB, LF, VT, FF, CR.
+func isSpace(c byte) bool { return c == '\t' || c == '\n' || c == 0x0b || c == 0x0c || c == '\r' }
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// lastSpaceOfLine returns the index of the last SP before the end of the
+// line that starts its search at i (a space), or i if there is none: the
+// split of a lenient request-line reader (fault TargetWithSpaces only).
+func lastSpaceOfLine(b []byte, i int) int {
+	end := bytes.IndexByte(b[i:], '\n')
+	if end < 0 {
+		return i
+	}
+	if k := bytes.LastIndexByte(b[i:i+end], ' '); k > 0 {
+		return i + k
+	}
+	return i
+}
 
 // classifyTarget decides the request-target form (RFC 9112 §3.2) and
 // validates it against the method.
@@ -244,7 +287,7 @@ func (r *Request) classifyTarget() error {
 	case connect:
 		// RFC 9112 §3.2.3: CONNECT uses authority-form only, and RFC 9110
 		// §9.3.6 requires a port.
-		if !validAuthority(t, true) {
+		if !validAuthority(t, true) && !r.faults.Has(fault.ConnectForwarded) {
 			return errConnectTarget
 		}
 		r.Form, r.Host = AuthorityForm, t
@@ -260,6 +303,9 @@ func (r *Request) classifyTarget() error {
 		return nil
 	}
 	// absolute-form (RFC 9112 §3.2.2). We accept the http and https schemes.
+	if r.faults.Has(fault.AbsoluteFormRejected) {
+		return errTarget
+	}
 	var rest []byte
 	switch {
 	case hasPrefixFold(t, "http://"):
@@ -279,7 +325,7 @@ func (r *Request) classifyTarget() error {
 	auth := rest[:end]
 	// RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; userinfo
 	// is deprecated there and has no business in a request.
-	if len(auth) == 0 || !validAuthority(auth, false) {
+	if (len(auth) == 0 || !validAuthority(auth, false)) && !r.faults.Has(fault.AbsoluteFormAuthorityIgnored) {
 		return errAuthority
 	}
 	r.Form, r.Host, r.Path = AbsoluteForm, auth, rest[end:]
@@ -299,21 +345,23 @@ func (r *Request) checkHost() error {
 	n := 0
 	for i := range r.Fields {
 		if r.Fields[i].Key == KeyHost {
-			host = r.Fields[i].Value
+			if n == 0 {
+				host = r.Fields[i].Value
+			}
 			n++
 		}
 	}
 	switch {
-	case n > 1:
+	case n > 1 && !r.faults.Has(fault.DuplicateHostFirstWins):
 		return errMultiHost
-	case n == 0 && r.Version == HTTP11:
+	case n == 0 && r.Version == HTTP11 && !r.faults.Has(fault.MissingHostAccepted):
 		return errNoHost
-	case n == 1 && len(host) > 0 && !validAuthority(host, false):
+	case n >= 1 && len(host) > 0 && !validAuthority(host, false) && !r.faults.Has(fault.InvalidHostAccepted):
 		// An empty Host is valid: RFC 9112 §3.2 has clients send one when
 		// the target URI has no authority.
 		return errBadHost
 	}
-	if r.Form == OriginForm || r.Form == AsteriskForm {
+	if r.Form == OriginForm || r.Form == AsteriskForm || r.Form == AbsoluteForm && r.faults.Has(fault.AbsoluteFormAuthorityIgnored) {
 		r.Host = host
 	}
 	return nil

@@ -1,7 +1,10 @@
 package h1
 
+import "github.com/proxyspec/proxyspec/proxy/internal/fault"
+
 // Response is a parsed response head. Slices point into the parsed buffer.
 type Response struct {
+	faults  fault.Set // from the Limits it was parsed with
 	Version Version
 	Status  int
 	Reason  []byte
@@ -30,8 +33,9 @@ func ParseResponse(b []byte, r *Response, lim Limits) (int, error) {
 func parseResponse(b []byte, r *Response, lim Limits) (int, error) {
 	r.Reason = nil
 	r.Fields = r.Fields[:0]
+	r.faults = lim.Faults
 	// status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
-	v, i, err := parseVersion(b)
+	v, i, err := parseVersion(b, fault.Set{}) // version faults concern requests
 	if err != nil {
 		if err == errVersion505 {
 			err = errVersion
@@ -72,6 +76,9 @@ func parseResponse(b []byte, r *Response, lim Limits) (int, error) {
 		if i == len(b) {
 			return 0, ErrIncomplete
 		}
+		if i == start && lim.Faults.Has(fault.EmptyReasonRejected) {
+			return 0, errReason
+		}
 	}
 	reason := b[start:i]
 	switch {
@@ -88,7 +95,7 @@ func parseResponse(b []byte, r *Response, lim Limits) (int, error) {
 		return 0, errBareCR
 	}
 	i += 2
-	fields, n, err := parseFields(b[i:], r.Fields, lim.MaxFields)
+	fields, n, err := parseFields(b[i:], r.Fields, lim.MaxFields, lim.Faults)
 	r.Fields = fields
 	if err != nil {
 		return 0, err

@@ -24,6 +24,7 @@ const usage = `proxyspec: HTTP/1.1 conformance and request-smuggling tests for p
 
 usage:
   proxyspec run [flags]       run the suite (see proxyspec run -h)
+  proxyspec matrix [flags]    run the suite against every launcher; write MATRIX.md, matrix.html, results/
   proxyspec list [filters]    list the cases
   proxyspec show ID           show a case, its RFC text, and its last result
   proxyspec export [-o FILE]  write the corpus as JSON (schema: corpus/corpus.schema.json)
@@ -60,6 +61,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "matrix":
+		err = cmdMatrix(ctx, args[1:], stdout, stderr)
 	case "list":
 		err = cmdList(args[1:], stdout, stderr)
 	case "show", "explain":

@@ -2,10 +2,14 @@
 //
 //	refproxy -listen 127.0.0.1:8080 -upstream 127.0.0.1:9000
 //
+//	refproxy -config refproxy.yaml   # listeners, routes, upstream groups, admin
+//	refproxy -check refproxy.yaml    # validate and exit
+//
 // -listen may be repeated; every listener gets the same options. The bound
 // addresses are printed as "listening on ADDR" once the proxy serves. SIGINT
 // or SIGTERM stops it gracefully (in-flight requests finish, up to
-// -shutdown-timeout).
+// -shutdown-timeout). With -config, SIGHUP reloads TLS certificates and the
+// traffic listeners open once the proxy is ready (see proxy/README.md).
 package main
 
 import (
@@ -77,12 +81,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&uo.MaxIdle, "upstream-max-idle", 0, "idle upstream connections kept (0: 32, <0: none)")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
 	fs.DurationVar(&shutdown, "shutdown-timeout", 10*time.Second, "grace period for in-flight requests on SIGINT/SIGTERM")
+	faults := registerFaultFlags(fs)
+	cf := registerConfigFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if version {
 		fmt.Fprintln(stdout, versionString())
 		return nil
+	}
+	if listed, err := faults.listed(stdout); listed {
+		return err
+	}
+	if handled, err := cf.run(ctx, fs, faults.names(), stdout, stderr); handled {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -99,7 +111,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 
-	o := proxy.Options{Upstream: uo, RangeFilter: rangeF, Logger: logger}
+	o := proxy.Options{Upstream: uo, RangeFilter: rangeF, Logger: logger, Faults: faults.names()}
 	for i, a := range listens {
 		l := lo
 		l.Name = fmt.Sprintf("listener-%d", i)
@@ -109,6 +121,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	p, err := proxy.Start(ctx, o)
 	if err != nil {
 		return err
+	}
+	if len(o.Faults) > 0 {
+		logger.Warn("fault injection active: this proxy breaks HTTP rules on purpose", "faults", o.Faults)
 	}
 	for i := range listens {
 		fmt.Fprintf(stdout, "listening on %s\n", p.Addr(i))
