@@ -228,8 +228,7 @@ func (c *clientConn) handle() bool {
 		return c.rejectEx(ex, he.Status, he.Reason)
 	}
 	ex.f = f
-	// Fault ConnectForwarded: CONNECT treated like any other method.
-	if req.IsMethod("CONNECT") && !c.p.faults.Has(fault.ConnectForwarded) {
+	if req.IsMethod("CONNECT") {
 		if !lo.AllowConnect {
 			// Pingora 0.8 policy: CONNECT is disabled by default.
 			return c.rejectEx(ex, 405, "CONNECT is not allowed")

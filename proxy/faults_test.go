@@ -124,7 +124,6 @@ var faultCases = []faultCase{
 		mod: func(o *Options) { o.Listeners[0].KeepAliveMaxRequests = 2 }, where: "origin", lose: "GET /b"},
 	{fault: "framing-error-keeps-connection", send: fxPost + "Content-Length: 5\r\n" + fxTE + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n", where: "origin", want: "GET /smuggled"},
 	{fault: "pipelined-discarded", send: "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", where: "origin", lose: "GET /b"},
-	{fault: "connect-forwarded", send: "CONNECT t.example:443 HTTP/1.1\r\nHost: t.example:443\r\n\r\n", where: "origin", want: "CONNECT t.example:443"},
 	{fault: "connect-405-without-allow", send: "CONNECT t.example:443 HTTP/1.1\r\nHost: t.example:443\r\n\r\n", where: "client", lose: "Allow: "},
 	{fault: "no-persistent-connections", send: fxGet, where: "client", want: "Connection: close"},
 	{fault: "host-from-first-request", send: "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: b\r\n\r\n", where: "origin", lose: "Host: b"},

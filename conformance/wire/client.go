@@ -342,6 +342,26 @@ func findRequests(sent []byte, nonce string, labels []string) []SentRequest {
 			for ve < len(line) && line[ve] != ' ' && line[ve] != '\t' && line[ve] != '\r' {
 				ve++
 			}
+			if bytes.HasPrefix(bytes.ToLower(line), []byte("x-proxyspec-request:")) {
+				// The marker is in a header (CONNECT's authority-form target cannot hold it):
+				// the method and version are those of the request line that starts this head.
+				hs := headStart(sent, ls)
+				rl := sent[hs:]
+				if k := bytes.IndexByte(rl, '\n'); k >= 0 {
+					rl = rl[:k]
+				}
+				f := bytes.Fields(rl)
+				rq := SentRequest{Label: l, Offset: hs}
+				if len(f) > 0 {
+					m, skip := splitMethod(f[0])
+					rq.Method, rq.Offset = m, hs+skip
+				}
+				if len(f) > 2 {
+					rq.Version = string(f[2])
+				}
+				out = append(out, rq)
+				break
+			}
 			method, skip := splitMethod(token(line[:ts]))
 			out = append(out, SentRequest{
 				Label:   l,
@@ -354,6 +374,25 @@ func findRequests(sent []byte, nonce string, labels []string) []SentRequest {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Offset < out[b].Offset })
 	return out
+}
+
+// headStart returns where the head holding the line at ls begins: after the last empty line before
+// it (the end of the previous message's head), or at the start of sent.
+func headStart(sent []byte, ls int) int {
+	for i := ls - 1; i > 0; i-- {
+		if sent[i] != '\n' {
+			continue
+		}
+		// sent[i] ends the line before ours; the head starts after an empty line.
+		j := i - 1
+		if j >= 0 && sent[j] == '\r' {
+			j--
+		}
+		if j < 0 || sent[j] == '\n' {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // token returns the bytes at the start of b up to the first space, tab or CR.

@@ -249,6 +249,11 @@ func TestFindRequests(t *testing.T) {
 	if len(piped) != 2 || piped[1].Method != "HEAD" || piped[1].Offset != 57 {
 		t.Errorf("pipelined after a body: %+v", piped)
 	}
+	// CONNECT carries its marker in a header: method and version come from its request line.
+	conn := findRequests([]byte("GET /"+n+"/a HTTP/1.1\r\n\r\nCONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nX-Proxyspec-Request: /"+n+"/b\r\n\r\n"), n, []string{"a", "b"})
+	if diff := cmp.Diff([]SentRequest{{Label: "a", Method: "GET", Version: "HTTP/1.1"}, {Label: "b", Method: "CONNECT", Version: "HTTP/1.1", Offset: 32}}, conn); diff != "" {
+		t.Errorf("marker in a header (-want +got):\n%s", diff)
+	}
 	want := []SentRequest{
 		{Label: "ab", Method: "HEAD", Version: "HTTP/1.1", Offset: 0},
 		{Label: "a", Method: "POST", Version: "HTTP/1.0", Offset: 43},

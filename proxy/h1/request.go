@@ -287,7 +287,7 @@ func (r *Request) classifyTarget() error {
 	case connect:
 		// RFC 9112 §3.2.3: CONNECT uses authority-form only, and RFC 9110
 		// §9.3.6 requires a port.
-		if !validAuthority(t, true) && !r.faults.Has(fault.ConnectForwarded) {
+		if !validAuthority(t, true) {
 			return errConnectTarget
 		}
 		r.Form, r.Host = AuthorityForm, t

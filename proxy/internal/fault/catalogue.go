@@ -434,12 +434,6 @@ var catalogue = [numFaults]Info{
 		Rule:        "RFC 9112 §9.3.2: a server MAY process pipelined requests in parallel but MUST send the responses in order (it may not drop them)",
 		BugClass:    "pipelined requests silently dropped (Garden S45; Pingora overread handling)",
 	},
-	ConnectForwarded: {
-		Name:        "connect-forwarded",
-		Description: "CONNECT is treated like any other method: its target is not checked as host:port and it is forwarded although the listener refuses it",
-		Rule:        "RFC 9110 §9.3.6: a CONNECT target is host:port with a valid port (else 400); §9.1: a method not allowed SHOULD get 405 (listener policy)",
-		BugClass:    "CONNECT proxied by default (Pingora before 0.8)",
-	},
 	Connect405WithoutAllow: {
 		Name:        "connect-405-without-allow",
 		Description: "the 405 answered to a refused CONNECT has no Allow field",

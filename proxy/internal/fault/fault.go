@@ -96,7 +96,6 @@ const (
 	KeepAliveLimitOffByOne
 	FramingErrorKeepsConnection
 	PipelinedDiscarded
-	ConnectForwarded
 	Connect405WithoutAllow
 	ConnectionDropsHost
 	EmptyFieldDropped
