@@ -103,6 +103,7 @@ const (
 	TFwdHdr      TermKind = "fwd.hdr"      // fwd.LABEL.hdr.NAME[="v"]
 	TFwdNoHdr    TermKind = "fwd.nohdr"    // fwd.LABEL.nohdr.NAME
 	TTunnel      TermKind = "tunnel"       // tunnel
+	TTunneled    TermKind = "tunneled"     // tunneled="text"
 	TFwdMethod   TermKind = "fwd.method"   // fwd.LABEL.method="GET"
 	TFwdTarget   TermKind = "fwd.target"   // fwd.LABEL.target="/{nonce}/a"
 )

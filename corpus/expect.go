@@ -108,6 +108,12 @@ func parseTerms(text string, requests []string) ([]Term, error) {
 				}
 				t.Labels = append(t.Labels, l)
 			}
+		case lhs == "tunneled" && hasEq && op == "=":
+			v, err := quoted()
+			if err != nil {
+				return nil, err
+			}
+			t.Kind, t.Value, t.HasValue = TTunneled, v, true
 		case (parts[0] == "newconn" || parts[0] == "sameconn") && len(parts) == 2 && !hasEq:
 			if err := label(parts[1], w); err != nil {
 				return nil, err

@@ -74,6 +74,11 @@ var faultCases = []faultCase{
 	{fault: "request-line-any-whitespace", send: "GET /a\nHTTP/1.1\r\nHost: x\r\n\r\n", where: "origin", want: "GET /a HTTP/1.1"},
 	{fault: "method-case-insensitive", send: "head / HTTP/1.1\r\nHost: x\r\n\r\n", reply: []faultReply{{data: fxOK}}, where: "client", lose: "\r\n\r\nok"},
 
+	{fault: "absolute-form-userinfo-accepted", send: "GET http://u:p@t.example/ HTTP/1.1\r\nHost: t.example\r\n\r\n", where: "origin", want: "Host: u:p@t.example"},
+	{fault: "asterisk-form-as-slash", send: "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", where: "origin", lose: "OPTIONS * HTTP/1.1"},
+	{fault: "long-method-rejected", send: "PROXYSPECLONGMETHOD / HTTP/1.1\r\nHost: x\r\n\r\n", where: "origin", lose: "PROXYSPECLONGMETHOD"},
+	{fault: "short-target-limit", send: "GET /" + strings.Repeat("a", 5000) + " HTTP/1.1\r\nHost: x\r\n\r\n", where: "client", want: "HTTP/1.1 414"},
+
 	// Request framing.
 	{fault: "cl-sign-accepted", send: fxPost + "Content-Length: +5\r\n\r\nhello", where: "origin", want: "hello"},
 	{fault: "cl-first-wins", send: fxPost + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", where: "origin", want: "Content-Length: 5"},
@@ -113,6 +118,7 @@ var faultCases = []faultCase{
 	{fault: "connection-options-forwarded", send: "GET / HTTP/1.1\r\nHost: x\r\nConnection: X-Hop\r\nX-Hop: 1\r\n\r\n", where: "origin", want: "X-Hop: 1"},
 	{fault: "hop-by-hop-forwarded", send: "GET / HTTP/1.1\r\nHost: x\r\nKeep-Alive: timeout=5\r\n\r\n", where: "origin", want: "Keep-Alive: timeout=5"},
 	{fault: "max-forwards-ignored", send: "OPTIONS / HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\n\r\n", where: "origin", want: "Max-Forwards: 0"},
+	{fault: "via-overwritten", send: "GET / HTTP/1.1\r\nHost: x\r\nVia: 1.0 alpha\r\n\r\n", where: "origin", lose: "1.0 alpha"},
 	{fault: "via-missing", send: fxGet, where: "origin", lose: "Via: 1.1 refproxy"},
 	{fault: "body-overread-forwarded", send: fxPost + "Content-Length: 5\r\n\r\nhelloXYZ", where: "origin", want: "helloXYZ"},
 	{fault: "http10-keep-alive", send: "GET / HTTP/1.0\r\nHost: x\r\n\r\n", where: "client", lose: "Connection: close"},

@@ -63,10 +63,10 @@ func hopByHop(k h1.Key) bool {
 }
 
 // appendVia appends the Via field: the received values followed by ours.
-func appendVia(dst []byte, fields []h1.Field, v h1.Version) []byte {
+func appendVia(dst []byte, fields []h1.Field, v h1.Version, faults fault.Set) []byte {
 	dst = append(dst, "Via: "...)
 	for i := range fields {
-		if fields[i].Key == h1.KeyVia && len(fields[i].Value) > 0 {
+		if fields[i].Key == h1.KeyVia && len(fields[i].Value) > 0 && !faults.Has(fault.ViaOverwritten) {
 			dst = append(dst, fields[i].Value...)
 			dst = append(dst, ", "...)
 		}
@@ -160,7 +160,7 @@ func appendRequestHead(dst []byte, req *h1.Request, f h1.Framing, upgrade bool, 
 		dst = h1.AppendField(dst, fl.Name, fl.Value)
 	}
 	if !faults.Has(fault.ViaMissing) {
-		dst = appendVia(dst, req.Fields, req.Version)
+		dst = appendVia(dst, req.Fields, req.Version, faults)
 	}
 	dst = appendList(dst, "X-Forwarded-For", req.Fields, h1.KeyXForwardedFor)
 	if clientIP != "" {
@@ -261,7 +261,7 @@ func appendResponseHead(dst []byte, resp *h1.Response, h *respHead, faults fault
 		dst = h1.AppendField(dst, fl.Name, fl.Value)
 	}
 	if !faults.Has(fault.ViaMissing) {
-		dst = appendVia(dst, resp.Fields, resp.Version)
+		dst = appendVia(dst, resp.Fields, resp.Version, faults)
 	}
 	dst = append(dst, h.extra...)
 	switch h.out {

@@ -100,7 +100,7 @@ type Ref struct {
 // Finding is one failed check; a case's verdict is the most severe of its findings.
 type Finding struct {
 	Verdict Verdict `json:"verdict"`
-	Oracle  string  `json:"oracle"` // "expect", "no-desync", "forwarded-cleanly", "response-framing", "harness"
+	Oracle  string  `json:"oracle"` // "expect", "no-desync", "upstream-reuse", "forwarded-cleanly", "response-framing", "harness"
 	Message string  `json:"message"`
 }
 

@@ -127,6 +127,18 @@ func (v *view) holds(t corpus.Term) bool {
 			return !hasField(rq.Fields, t.Name)
 		}
 		return v.headerHolds(t, rq.Fields)
+	case corpus.TTunneled:
+		// The text went through as tunnel data: the origin got it raw after its 101, and the
+		// echo came back to the client after the 101 it relayed.
+		want := v.expand(t.Value)
+		atOrigin, atClient := false, false
+		for _, oc := range v.t.Origin {
+			atOrigin = atOrigin || bytes.Contains(oc.Tunnel, want)
+		}
+		for _, cc := range v.t.Client {
+			atClient = atClient || bytes.Contains(cc.Tunnel, want)
+		}
+		return atOrigin && atClient
 	case corpus.TTunnel:
 		for _, cc := range v.t.Client {
 			if len(cc.TunnelSent) == 0 || !bytes.Equal(cc.Tunnel, cc.TunnelSent) {

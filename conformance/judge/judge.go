@@ -22,6 +22,7 @@ const (
 	OracleDesync    = "no-desync"
 	OracleForwarded = "forwarded-cleanly"
 	OracleResponse  = "response-framing"
+	OracleReuse     = "upstream-reuse"
 	OracleHarness   = "harness"
 )
 
@@ -58,6 +59,7 @@ func Judge(c *corpus.Case, t *wire.Transcript) reports.CaseResult {
 	r.Findings = append(r.Findings, v.noDesync()...)
 	r.Findings = append(r.Findings, v.forwardedCleanly()...)
 	r.Findings = append(r.Findings, v.responseFraming()...)
+	r.Findings = append(r.Findings, v.upstreamReuse()...)
 
 	matched, closest := v.expectations()
 	switch {
@@ -100,7 +102,7 @@ func Judge(c *corpus.Case, t *wire.Transcript) reports.CaseResult {
 	return r
 }
 
-var oracleRank = map[string]int{OracleDesync: 4, OracleForwarded: 3, OracleResponse: 2, OracleExpect: 1}
+var oracleRank = map[string]int{OracleDesync: 5, OracleReuse: 4, OracleForwarded: 3, OracleResponse: 2, OracleExpect: 1}
 
 func severity(v reports.Verdict) int {
 	switch v {

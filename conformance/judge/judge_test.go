@@ -252,3 +252,38 @@ func TestHeadProblemsCleanHeads(t *testing.T) {
 	}
 	assert.Empty(t, headProblems([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), false))
 }
+
+func TestUpstreamReuseAfterAnnouncedClose(t *testing.T) {
+	closeAns := "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+	tests := []struct {
+		name   string
+		answer string
+		total  int
+		fail   bool
+	}{
+		{"reused after Connection: close", closeAns, 2, true},
+		{"not reused after Connection: close", closeAns, 1, false},
+		{"reused after an HTTP/1.0 answer", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 3, true},
+		{"HTTP/1.0 keep-alive may be reused", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", 3, false},
+		{"a 100 before the close counts the final answer", "HTTP/1.1 100 Continue\r\n\r\n" + closeAns, 2, true},
+		{"close only in the 100 does not count", "HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2, false},
+		{"keep-alive answer reused", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 5, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rq := fwd(1, 1, "a", cleanHead, "")
+			rq.Answer = []byte(tt.answer)
+			tr := transcript(script{final: []*wire.Response{resp(200, "a")}, closed: true, origin: []*wire.OriginRequest{rq}})
+			tr.Origin[0].Total = tt.total
+			r := Judge(mustCase(t, "MAY", "", "a=2xx"), tr)
+			var got bool
+			for _, f := range r.Findings {
+				got = got || f.Oracle == OracleReuse
+			}
+			assert.Equal(t, tt.fail, got, "findings: %+v", r.Findings)
+			if tt.fail {
+				assert.Equal(t, reports.Fail, r.Verdict)
+			}
+		})
+	}
+}

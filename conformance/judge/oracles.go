@@ -158,6 +158,58 @@ func asksHTTP09(cc *wire.ClientConn) bool {
 	return false
 }
 
+// upstreamReuse: after the origin's answer on a connection announced the close ("Connection:
+// close", or HTTP/1.0 without keep-alive), the proxy, being that connection's client, MUST NOT send
+// another request on it (RFC 9112 9.6, 9.3). Parallel cases share pooled connections, so the later
+// request may be any case's: the origin counts them all.
+func (v *view) upstreamReuse() []reports.Finding {
+	var out []reports.Finding
+	for _, oc := range v.t.Origin {
+		for _, rq := range oc.Requests {
+			if !answerCloses(rq.Answer) || oc.Total <= rq.Index+1 {
+				continue
+			}
+			name := rq.Label
+			if name == "" {
+				name = "(unlabelled)"
+			}
+			out = append(out, fail(OracleReuse, "upstream connection %d carried %d more request(s) after the origin's answer to %s announced the close (RFC 9112 9.6: MUST NOT send further requests)",
+				oc.ID, oc.Total-rq.Index-1, name))
+			break
+		}
+	}
+	return out
+}
+
+// answerCloses reports whether the origin's answer (interim responses, then the final one) says
+// the connection closes after it.
+func answerCloses(ans []byte) bool {
+	for len(ans) > 0 {
+		end := bytes.Index(ans, []byte("\r\n\r\n"))
+		if end < 0 {
+			return false
+		}
+		lines := strings.Split(string(ans[:end]), "\r\n")
+		if len(lines[0]) >= 12 && lines[0][9] == '1' { // a 1xx: the final response follows
+			ans = ans[end+4:]
+			continue
+		}
+		var closeTok, keepAlive bool
+		for _, l := range lines[1:] {
+			name, value, ok := strings.Cut(l, ":")
+			if !ok || !strings.EqualFold(strings.TrimSpace(name), "Connection") {
+				continue
+			}
+			for _, tok := range splitList(strings.ToLower(value)) {
+				closeTok = closeTok || tok == "close"
+				keepAlive = keepAlive || tok == "keep-alive"
+			}
+		}
+		return closeTok || strings.HasPrefix(lines[0], "HTTP/1.0 ") && !keepAlive
+	}
+	return false
+}
+
 // headProblems lists the framing and syntax problems of a raw message head. The scan is written
 // here, apart from any parser, on purpose: it is the oracle.
 func headProblems(head []byte, request bool) []string {

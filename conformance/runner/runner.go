@@ -314,9 +314,20 @@ func (r *run) steps() {
 // what was sent into it; otherwise one final response per intended request found in Sent.
 func settled(cc *wire.ClientConn) bool {
 	if n := len(cc.Final); n > 0 && cc.Final[n-1].Status == 101 {
-		return len(cc.Tunnel) >= len(cc.TunnelSent)
+		return len(cc.Tunnel) >= len(cc.TunnelSent)+pipelinedIntoTunnel(cc, n-1)
 	}
 	return len(cc.Final) >= len(cc.Requests)
+}
+
+// pipelinedIntoTunnel counts the bytes the client sent, before the 101 to request k arrived, from
+// the start of the request after k on: once the tunnel opens they are tunnel data, and an echoing
+// origin sends them back.
+func pipelinedIntoTunnel(cc *wire.ClientConn, k int) int {
+	if k+1 >= len(cc.Requests) {
+		return 0
+	}
+	n := len(cc.Sent) - len(cc.TunnelSent) - cc.Requests[k+1].Offset
+	return max(n, 0)
 }
 
 // drain reads every connection until it has what is due, or it closed, or the read deadline passed

@@ -109,6 +109,7 @@ func (o *Origin) Finish(nonce string) []*OriginConn {
 	out := make([]*OriginConn, 0, len(cs.views))
 	for c, v := range cs.views {
 		cp := copyConn(v)
+		cp.Total = c.nreq
 		if c.req != nil && c.reqCase == cs && len(cp.Requests) > 0 && v.Requests[len(v.Requests)-1] == c.req {
 			c.partialBody(cp.Requests[len(cp.Requests)-1], "the case ended")
 			cp.Chunks = append(cp.Chunks, c.rangeChunks(c.inOff, c.inOff+int64(len(c.in)), cs.start)...)

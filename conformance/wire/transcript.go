@@ -100,6 +100,9 @@ type OriginConn struct {
 	Stray    []byte // bytes that could not be parsed as a request, attributed to this case
 	Tunnel   []byte // raw bytes received after the origin switched this connection to a tunnel
 	Closed   bool   // the proxy closed the connection
+	// Total counts the requests of every case the connection had carried when this case ended:
+	// a request after one of this case's shows the proxy used the connection again.
+	Total int
 }
 
 // OriginRequest is one request the origin received, as its lenient parser saw it.

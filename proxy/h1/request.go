@@ -81,6 +81,9 @@ func (r *Request) IsMethod(m string) bool { return string(r.Method) == m }
 
 // AppendOriginForm appends the target to forward to an origin server.
 func (r *Request) AppendOriginForm(dst []byte) []byte {
+	if r.faults.Has(fault.AsteriskFormAsSlash) && (r.Form == AsteriskForm || r.Form == AbsoluteForm && len(r.Path) == 0 && r.IsMethod("OPTIONS")) {
+		return append(dst, '/')
+	}
 	if r.Form == AbsoluteForm && len(r.Path) == 0 && r.IsMethod("OPTIONS") {
 		return append(dst, '*') // RFC 9112 §3.2.4
 	}
@@ -151,13 +154,16 @@ func parseRequest(b []byte, r *Request, lim Limits) (int, error) {
 		return 0, errMethod
 	}
 	r.Method = b[start:i]
+	if len(r.Method) > 16 && lim.Faults.Has(fault.LongMethodRejected) {
+		return 0, errMethod
+	}
 	i++
 
 	start = i
 	lenient := lim.Faults.Has(fault.TargetBytesUnchecked)
 	for i < len(b) && (isTargetChar[b[i]] || lenient && b[i] != ' ' && b[i] != '\r' && b[i] != '\n') {
 		i++
-		if i-start > lim.MaxTargetBytes {
+		if i-start > lim.MaxTargetBytes || i-start > 4096 && lim.Faults.Has(fault.ShortTargetLimit) {
 			return 0, errTargetTooLong // RFC 9112 §3: MUST answer 414
 		}
 	}
@@ -325,7 +331,8 @@ func (r *Request) classifyTarget() error {
 	auth := rest[:end]
 	// RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; userinfo
 	// is deprecated there and has no business in a request.
-	if (len(auth) == 0 || !validAuthority(auth, false)) && !r.faults.Has(fault.AbsoluteFormAuthorityIgnored) {
+	if (len(auth) == 0 || !validAuthority(auth, false)) && !r.faults.Has(fault.AbsoluteFormAuthorityIgnored) &&
+		!(r.faults.Has(fault.AbsoluteFormUserinfoAccepted) && bytes.IndexByte(auth, '@') > 0) {
 		return errAuthority
 	}
 	r.Form, r.Host, r.Path = AbsoluteForm, auth, rest[end:]

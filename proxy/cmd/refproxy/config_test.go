@@ -366,42 +366,11 @@ listeners:
 routes: [{upstream: web}]
 upstreams: [{name: web, backends: [{address: %q}]}]
 `, origin))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"-config", cfg, "-shutdown-timeout", "2s", "-log-level", "debug"}, outW, io.Discard)
-		outW.Close()
-	}()
-	sc := bufio.NewScanner(outR)
-	var addrs []string
-	for len(addrs) < 2 && sc.Scan() {
-		if a, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			addrs = append(addrs, a)
-		}
-	}
-	go io.Copy(io.Discard, outR)
-	cl := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil}}
+	addrs, stop := startServe(t, 2, "-config", cfg, "-shutdown-timeout", "2s", "-log-level", "debug")
 	for _, a := range addrs {
-		resp, err := cl.Get("http://" + a + "/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "done /x" {
+		if b := getBody(t, a, "/x"); b != "done /x" {
 			t.Errorf("body %q", b)
 		}
 	}
-	cl.CloseIdleConnections()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Error(err)
-		}
-	case <-time.After(timeout):
-		t.Fatal("did not stop")
-	}
+	stop()
 }

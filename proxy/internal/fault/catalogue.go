@@ -176,6 +176,30 @@ var catalogue = [numFaults]Info{
 		Rule:        "RFC 9110 §9.1: the method token is case-sensitive",
 		BugClass:    "method normalisation that misframes responses (vector 87; Garden S5)",
 	},
+	AbsoluteFormUserinfoAccepted: {
+		Name:        "absolute-form-userinfo-accepted",
+		Description: `an absolute-form target with userinfo ("http://user:pass@host/") is accepted, and its authority, userinfo included, becomes the forwarded Host`,
+		Rule:        "RFC 9110 §7.2: Host carries the target's authority without userinfo; §4.2.4: userinfo in an http(s) URI SHOULD be treated as an error",
+		BugClass:    "credentials and '@' authorities leaking into Host (Host-of-Troubles; vector 90)",
+	},
+	AsteriskFormAsSlash: {
+		Name:        "asterisk-form-as-slash",
+		Description: `a server-wide "OPTIONS *" (or "OPTIONS http://host") is forwarded as "OPTIONS /"`,
+		Rule:        `RFC 9112 §3.2.4: the asterisk-form applies to the server as a whole; a proxy forwards an empty-path OPTIONS as "*"`,
+		BugClass:    "target normalisation that turns a server-wide OPTIONS into a resource request (Http11Probe)",
+	},
+	LongMethodRejected: {
+		Name:        "long-method-rejected",
+		Description: "a method longer than 16 bytes is answered 400 (a fixed method buffer)",
+		Rule:        "RFC 9112 §3: a method longer than any the server implements SHOULD get 501, and methods are extensible (RFC 9110 §9.1)",
+		BugClass:    "fixed-size method buffers (Http11Probe compliance)",
+	},
+	ShortTargetLimit: {
+		Name:        "short-target-limit",
+		Description: "request-targets longer than 4096 bytes are answered 414",
+		Rule:        "RFC 9112 §3: it is RECOMMENDED that all senders and recipients support request-lines of at least 8000 octets",
+		BugClass:    "proxies with 4 KiB URL limits (nginx large_client_header_buffers defaults; Http11Probe)",
+	},
 
 	// Request framing.
 	CLSignAccepted: {
@@ -385,6 +409,12 @@ var catalogue = [numFaults]Info{
 		Description: "no Via field is added to forwarded requests and responses",
 		Rule:        "RFC 9110 §7.6.3: a proxy MUST send an appropriate Via field in each message it forwards",
 		BugClass:    "proxies omitting Via (loop detection and version tracking lost; cache-tests)",
+	},
+	ViaOverwritten: {
+		Name:        "via-overwritten",
+		Description: "the received Via is replaced by the proxy's own member instead of being extended",
+		Rule:        "RFC 9110 §7.6.3: a proxy MUST NOT combine members with different received-protocols and SHOULD NOT combine members with real host names; it appends its own",
+		BugClass:    "Via overwritten, hiding the earlier hops (loop detection lost; cache-tests)",
 	},
 	MaxForwardsIgnored: {
 		Name:        "max-forwards-ignored",

@@ -48,6 +48,10 @@ const (
 	HTTP1xRejected
 	RequestLineAnyWhitespace
 	MethodCaseInsensitive
+	AbsoluteFormUserinfoAccepted
+	AsteriskFormAsSlash
+	LongMethodRejected
+	ShortTargetLimit
 
 	// Request framing (proxy/h1).
 	CLSignAccepted
@@ -88,6 +92,7 @@ const (
 	ConnectionOptionsForwarded
 	HopByHopForwarded
 	ViaMissing
+	ViaOverwritten
 	MaxForwardsIgnored
 	BodyOverreadForwarded
 	HTTP10KeepAlive
