@@ -116,21 +116,29 @@ func TestLeastConnectionsGroup(t *testing.T) {
 	a, b := namedOrigin(t, "a", release), namedOrigin(t, "b", release)
 	bal := newBalancer(t, balance.Config{Policy: balance.LeastConnections}, a, b)
 	p := startProxy(t, "", func(o *Options) { o.Upstream = UpstreamOptions{Name: "web", Balancer: bal} })
+	// Registered last, so it runs first: if an assertion below fails, the held origin handler is
+	// released before the proxy and the origins are closed, instead of blocking their cleanup.
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
 	// Hold one request on whichever backend gets it: while it is busy,
 	// every other request goes to the idle one.
 	held := dial(t, p.Addr(0))
 	held.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n")
 	waitFor(t, "held request in flight", func() bool { return bal.Status()[0].Active+bal.Status()[1].Active == 1 })
-	busy, idle := "a", "b"
+	busy, idle, idleIdx := "a", "b", 1
 	if bal.Status()[1].Active == 1 {
-		busy, idle = "b", "a"
+		busy, idle, idleIdx = "b", "a", 0
 	}
 	for range 5 {
+		// The proxy releases its claim on a backend just after the client has the response;
+		// until then the idle backend counts one request too and the two would tie.
+		waitFor(t, "the idle backend's previous request released", func() bool { return bal.Status()[idleIdx].Active == 0 })
 		if got := get(t, p.Addr(0), "/", ""); got != idle {
 			t.Fatalf("request went to %q while %q was busy", got, busy)
 		}
 	}
-	close(release)
+	unblock()
 	if r := held.response("GET"); body(t, r) != busy {
 		t.Error("held request not answered by the busy backend")
 	}

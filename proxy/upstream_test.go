@@ -245,6 +245,11 @@ func TestShutdownAndClose(t *testing.T) {
 		}
 	})
 	p := startProxy(t, o.addr(), nil)
+	// Runs before the proxy's and the origin's cleanups: a failed assertion must not leave the
+	// origin handler blocked for them to wait on.
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
 	idle := dial(t, p.Addr(0))
 	busy := dial(t, p.Addr(0))
 	idle.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -254,13 +259,11 @@ func TestShutdownAndClose(t *testing.T) {
 	idle.response("GET")
 	busy.response("GET")
 	busy.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n") // in flight during Shutdown
-	for len(o.requests()) < 3 {
-		time.Sleep(time.Millisecond)
-	}
-	done := make(chan error)
+	waitFor(t, "the third request at the origin", func() bool { return len(o.requests()) >= 3 })
+	done := make(chan error, 1)
 	go func() { done <- p.Shutdown(context.Background()) }()
 	idle.expectClosed() // idle connections are closed at once
-	close(release)
+	unblock()
 	r := busy.response("GET")
 	if !r.Close {
 		t.Error("response during shutdown lacks Connection: close")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/proxyspec/proxyspec/corpus"
 	"github.com/proxyspec/proxyspec/reports"
 )
 
@@ -144,13 +145,19 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 		p("None.\n")
 	} else {
 		p("No single fault of refproxy trips these cases. A case no fault can trip is suspect: either a fault is " +
-			"missing, or the case cannot fail against this kind of proxy.\n\n| case | level | title |\n|---|---|---|\n")
+			"missing, or the case cannot fail against this kind of proxy. Each case states why in a note " +
+			"beginning \"Fault matrix:\".\n\n| case | level | title | why no fault reaches it |\n|---|---|---|---|\n")
+		why := faultNotes()
 		for _, u := range uncatching {
 			title := u.Title
 			if u.Instances > 0 {
 				title = fmt.Sprintf("sweep: %d MUST/SHOULD instances, none catching", u.Instances)
 			}
-			p("| `%s` | %s | %s |\n", u.ID, u.Level, cell(title))
+			reason := why[u.ID]
+			if reason == "" {
+				reason = "**not stated: review the case**"
+			}
+			p("| `%s` | %s | %s | %s |\n", u.ID, u.Level, cell(title), cell(reason))
 		}
 	}
 	if sk := m.Skipped(); len(sk) > 0 {
@@ -161,6 +168,24 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// faultNotes maps case ids to the reason their "note: Fault matrix: ..." gives for no fault
+// reaching them.
+func faultNotes() map[string]string {
+	out := map[string]string{}
+	cases, err := corpus.Embedded()
+	if err != nil {
+		return out
+	}
+	for _, c := range cases {
+		for _, n := range c.Notes {
+			if r, ok := strings.CutPrefix(n, "Fault matrix: "); ok {
+				out[c.ID] = r
+			}
+		}
+	}
+	return out
 }
 
 // preferConfirmed lists the catches of fault, confirmed ones first.

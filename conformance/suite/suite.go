@@ -121,10 +121,27 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	if ctx.Err() != nil {
 		return run, fmt.Errorf("run interrupted: %w", ctx.Err())
 	}
-	if err := Preflight(ctx, rcfg, cfg.Target); err != nil {
+	if err := stillAnswers(ctx, rcfg, cfg.Target); err != nil {
 		return run, fmt.Errorf("after the run: %w (results of the last cases may be unreliable)", err)
 	}
 	return run, nil
+}
+
+// stillAnswers checks, after a run, that the target still accepts connections and answers a plain
+// GET. Unlike Preflight it does not ask for the right answer: a proxy whose upstream pool a case
+// poisoned may hand the GET another request's response, which is a finding of that case, not a
+// target that stopped working.
+func stillAnswers(ctx context.Context, cfg runner.Config, target runner.Target) error {
+	t := runner.RunCase(ctx, cfg, target, preflightCase)
+	if len(t.Errors) > 0 {
+		return fmt.Errorf("%w: %s", ErrTarget, t.Errors[0])
+	}
+	for _, cc := range t.Client {
+		if len(cc.Final) > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: target %s no longer answers a plain GET within %s", ErrTarget, target.Addr, cfg.ReadDeadline)
 }
 
 // unmet lists the case's needs the target does not meet, as reasons.
